@@ -1,0 +1,70 @@
+"""Run the real ansible-playbook / ansible-inventory from tests and parse the recap."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv/bin"
+TOOLS_BIN = REPO / ".tools/bin"
+
+_RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                    r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)")
+
+
+@dataclass
+class PlaybookResult:
+    rc: int
+    stdout: str
+    stderr: str
+    recap: dict
+
+    @property
+    def changed(self) -> int:
+        return sum(h["changed"] for h in self.recap.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(h["failed"] + h["unreachable"] for h in self.recap.values())
+
+    def __str__(self) -> str:  # shown by pytest on assertion failure
+        return f"rc={self.rc}\n--- stdout ---\n{self.stdout[-12000:]}\n--- stderr ---\n{self.stderr[-4000:]}"
+
+
+def ansible_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}:{TOOLS_BIN}:{env.get('PATH', '')}"
+    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / ".tools/collections")
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env.setdefault("ANSIBLE_HOME", str(REPO / ".tools/ansible-home"))
+    env.update(extra or {})
+    return env
+
+
+def run_playbook(playbook: str, *args: str, inventory: str | None = None, extra_vars: dict | None = None,
+                 env: dict | None = None, timeout: int = 900) -> PlaybookResult:
+    cmd = [str(VENV_BIN / "ansible-playbook"), str(REPO / playbook) if not os.path.isabs(playbook) else playbook]
+    if inventory:
+        cmd += ["-i", inventory if os.path.isabs(inventory) else str(REPO / inventory)]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    cmd += list(args)
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(env), text=True, capture_output=True, timeout=timeout)
+    recap = {}
+    for line in proc.stdout.splitlines():
+        m = _RECAP.match(line.strip())
+        if m:
+            recap[m["host"]] = {k: int(v) for k, v in m.groupdict().items() if k != "host"}
+    return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, recap)
+
+
+def inventory_list(inventory: str, env: dict | None = None) -> dict:
+    cmd = [str(VENV_BIN / "ansible-inventory"), "-i", inventory, "--list"]
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(env), text=True, capture_output=True, check=True)
+    return json.loads(proc.stdout)
