@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# MIT License (see LICENSE)
+"""Thin Kubernetes client helpers shared by the eco2.mesh modules.
+
+Modules build one client with `client_from_module`, then use `list_objects`
+/ `get_object` with plain dicts, so the pure analysis code never sees the
+kubernetes library's model classes.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+
+KUBE_IMP_ERR = None
+try:
+    from kubernetes import client as _k8s_client
+    from kubernetes import config as _k8s_config
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+    HAS_KUBERNETES = True
+except ImportError:
+    HAS_KUBERNETES = False
+    KUBE_IMP_ERR = traceback.format_exc()
+
+KUBE_ARG_SPEC = dict(
+    kubeconfig=dict(type="path"),
+    context=dict(type="str"),
+)
+
+
+def _kubeconfig_path(value):
+    if value:
+        return value
+    for env in ("K8S_AUTH_KUBECONFIG", "KUBECONFIG"):
+        if os.environ.get(env):
+            return os.environ[env].split(os.pathsep)[0]
+    return os.path.expanduser("~/.kube/config")
+
+
+class Kube:
+    """A dynamic client plus small helpers returning plain dicts."""
+
+    def __init__(self, kubeconfig=None, context=None):
+        api_client = _k8s_config.new_client_from_config(
+            config_file=_kubeconfig_path(kubeconfig),
+            context=context or os.environ.get("K8S_AUTH_CONTEXT") or None,
+        )
+        self.api_client = api_client
+        self.dynamic = DynamicClient(api_client)
+
+    def resource(self, api_version, kind):
+        return self.dynamic.resources.get(api_version=api_version, kind=kind)
+
+    def list_objects(self, api_version, kind, namespace=None, label_selector=None, missing_ok=True):
+        """Items of a kind as dicts; [] when the kind is not served (e.g. CRDs absent) and missing_ok."""
+        try:
+            res = self.resource(api_version, kind)
+        except ResourceNotFoundError:
+            if missing_ok:
+                return []
+            raise
+        kwargs = {}
+        if label_selector:
+            kwargs["label_selector"] = label_selector
+        if namespace and res.namespaced:
+            kwargs["namespace"] = namespace
+        result = res.get(**kwargs).to_dict()
+        items = result.get("items") or []
+        for item in items:
+            item.setdefault("apiVersion", api_version)
+            item.setdefault("kind", kind)
+        return items
+
+    def get_object(self, api_version, kind, name, namespace=None):
+        """One object as a dict, or None when it does not exist."""
+        try:
+            res = self.resource(api_version, kind)
+            return res.get(name=name, namespace=namespace).to_dict()
+        except (NotFoundError, ResourceNotFoundError):
+            return None
+
+    def version(self):
+        """Server version as (major, minor, git_version)."""
+        info = _k8s_client.VersionApi(self.api_client).get_code()
+        minor = "".join(ch for ch in info.minor if ch.isdigit())
+        return int(info.major), int(minor), info.git_version
+
+
+def client_from_module(module):
+    """Build a Kube from the module's kubeconfig/context options or fail cleanly."""
+    if not HAS_KUBERNETES:
+        from ansible.module_utils.basic import missing_required_lib
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBE_IMP_ERR)
+    try:
+        return Kube(module.params.get("kubeconfig"), module.params.get("context"))
+    except Exception as exc:  # config errors have many types; report them all the same way
+        module.fail_json(msg="Cannot load the Kubernetes client configuration: %s" % exc)
