@@ -55,7 +55,7 @@ def run_playbook(playbook: str, *args: str, inventory: str | None = None, extra_
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     cmd += list(args)
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(env), text=True, capture_output=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(env), text=True, capture_output=True, timeout=timeout, check=False)
     recap = {}
     for line in proc.stdout.splitlines():
         m = _RECAP.match(line.strip())
