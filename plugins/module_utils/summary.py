@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# MIT License (see LICENSE)
+"""The migration's closing summary, built from live objects (plain dicts)."""
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+
+
+def helm_releases(secrets):
+    """Deployed Helm releases from helm's storage Secrets: name -> {revision, chart, version, app_version, status}."""
+    latest = {}
+    for secret in secrets:
+        labels = (secret.get("metadata") or {}).get("labels") or {}
+        if labels.get("owner") != "helm" or labels.get("status") != "deployed":
+            continue
+        revision = int(labels.get("version", "0"))
+        name = labels.get("name")
+        if name in latest and latest[name]["revision"] >= revision:
+            continue
+        chart = decode_release(secret).get("chart", {}).get("metadata", {})
+        latest[name] = {
+            "name": name,
+            "namespace": secret["metadata"].get("namespace"),
+            "revision": revision,
+            "chart": chart.get("name", "?"),
+            "version": chart.get("version", "?"),
+            "status": labels.get("status"),
+        }
+    return [latest[k] for k in sorted(latest)]
+
+
+def decode_release(secret):
+    """Helm 3 stores a release as base64(gzip(json)) inside the Secret's base64 `data.release`."""
+    raw = ((secret.get("data") or {}).get("release")) or ""
+    try:
+        payload = base64.b64decode(base64.b64decode(raw))
+        if payload[:2] == b"\x1f\x8b":
+            payload = gzip.decompress(payload)
+        return json.loads(payload)
+    except (ValueError, OSError):
+        return {}
+
+
+def pod_placement(pods, selector):
+    """Nodes of the running pods whose labels include `selector`."""
+    nodes = []
+    for pod in pods:
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        if all(labels.get(k) == v for k, v in selector.items()):
+            node = (pod.get("spec") or {}).get("nodeName") or "(unscheduled)"
+            phase = (pod.get("status") or {}).get("phase", "?")
+            nodes.append("%s (%s)" % (node, phase))
+    return sorted(nodes)
+
+
+def routes(virtual_services):
+    """One row per HTTP route: hosts, match, destination."""
+    rows = []
+    for vs in virtual_services:
+        meta = vs.get("metadata") or {}
+        spec = vs.get("spec") or {}
+        hosts = ",".join(spec.get("hosts") or [])
+        for http in spec.get("http") or []:
+            matches = []
+            for match in http.get("match") or [{}]:
+                uri = match.get("uri") or {}
+                kind = next(iter(uri), None)
+                matches.append("%s %s" % (kind, uri[kind]) if kind else "any")
+            dests = []
+            for route in http.get("route") or []:
+                dest = route.get("destination") or {}
+                port = (dest.get("port") or {}).get("number")
+                dests.append("%s:%s" % (dest.get("host"), port) if port else str(dest.get("host")))
+            if http.get("directResponse"):
+                dests.append("direct %s" % http["directResponse"].get("status"))
+            rows.append({"virtualservice": "%s/%s" % (meta.get("namespace"), meta.get("name")),
+                         "hosts": hosts, "match": " | ".join(matches), "destination": ", ".join(dests)})
+    return sorted(rows, key=lambda r: (r["virtualservice"], r["match"]))
+
+
+def policy_counts(policies):
+    counts = {}
+    for pol in policies:
+        ns = (pol.get("metadata") or {}).get("namespace")
+        counts[ns] = counts.get(ns, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def summary_lines(data):
+    """A page a person reads in a glance."""
+    lines = ["== eco2.mesh migration summary =="]
+    lines.append("istiod runs on:  %s" % (", ".join(data["istiod_nodes"]) or "NOWHERE"))
+    lines.append("gateway runs on: %s" % (", ".join(data["gateway_nodes"]) or "NOWHERE"))
+    lines.append("Helm releases:")
+    for rel in data["releases"] or [{"name": "(none)", "chart": "", "version": "", "namespace": "", "revision": 0}]:
+        lines.append("  %-22s %s-%s in %s (revision %s)" % (rel["name"], rel["chart"], rel["version"],
+                                                         rel["namespace"], rel["revision"]))
+    lines.append("Routes (host + match -> destination):")
+    for row in data["routes"]:
+        lines.append("  %-34s %-26s -> %s" % (row["hosts"], row["match"], row["destination"]))
+    lines.append("NetworkPolicies: %d in %d namespaces (%s)" % (
+        sum(data["policies"].values()), len(data["policies"]),
+        ", ".join("%s=%d" % kv for kv in data["policies"].items())))
+    lines.append("Sidecars:")
+    lines.extend("  " + line for line in data["sidecars"])
+    if data.get("findings"):
+        lines.append("Findings:")
+        lines.extend("  " + f for f in data["findings"])
+    else:
+        lines.append("Findings: none")
+    return lines

@@ -1,0 +1,103 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# MIT License (see LICENSE)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mesh_sidecar_status
+short_description: Report which pods carry a ready Istio sidecar, and why the others do not
+version_added: 0.1.0
+description:
+  - Reads the Pods, ReplicaSets and Deployments of the given namespaces and reports, per pod, its
+    ready containers (for example V(2/2)), whether it has the C(istio-proxy) container and, when it is not
+    ready with a sidecar, why (Pending with the scheduler's reason, the injection webhook refused the
+    pod, containers not ready, created before injection was enabled).
+  - Lists the Deployments whose pods lack the sidecar, which a restart would fix.
+  - Read only; never changes the cluster. Supports check mode.
+author:
+  - eco2.mesh maintainers
+extends_documentation_fragment:
+  - eco2.mesh.kube
+options:
+  namespaces:
+    description: Namespaces to inspect.
+    type: list
+    elements: str
+    required: true
+  fail_when_not_ready:
+    description: Fail (with the report) unless every pod in every namespace runs with a ready sidecar.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Sidecar status of the domain namespaces
+  eco2.mesh.mesh_sidecar_status:
+    namespaces: [auth, scan, character]
+  register: sidecars
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ sidecars.report }}"
+"""
+
+RETURN = r"""
+ready:
+  description: Whether every pod of every namespace runs 2/2 with the sidecar and every Deployment is available.
+  returned: always
+  type: bool
+restart:
+  description: Deployments whose pods lack the sidecar.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"namespace": "scan", "deployment": "scan-api"}]
+namespaces:
+  description: Per namespace, its pods (name, node, ready, sidecar, ok, reason, deployment) and deployments.
+  returned: always
+  type: list
+  elements: dict
+report:
+  description: The same as readable lines.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
+from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import namespace_report, summary_lines
+
+
+def main():
+    argument_spec = dict(
+        namespaces=dict(type="list", elements="str", required=True),
+        fail_when_not_ready=dict(type="bool", default=False),
+    )
+    argument_spec.update(KUBE_ARG_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    kube = client_from_module(module)
+    reports = []
+    for ns in module.params["namespaces"]:
+        reports.append(namespace_report(
+            ns,
+            kube.list_objects("v1", "Pod", namespace=ns),
+            kube.list_objects("apps/v1", "ReplicaSet", namespace=ns),
+            kube.list_objects("apps/v1", "Deployment", namespace=ns),
+        ))
+    restart = [{"namespace": r["namespace"], "deployment": d} for r in reports for d in r["restart"]]
+    ready = all(r["ready"] for r in reports)
+    result = dict(changed=False, ready=ready, restart=restart, namespaces=reports, report=summary_lines(reports))
+    if module.params["fail_when_not_ready"] and not ready:
+        module.fail_json(msg="Not every pod runs with a ready sidecar:\n" + "\n".join(result["report"]), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# MIT License (see LICENSE)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mesh_summary
+short_description: One-page summary of the Istio migration, read from the cluster
+version_added: 0.1.0
+description:
+  - Reads the cluster and reports where istiod and the ingress gateway run, the Helm releases and
+    their chart versions, every route (host and match to destination), the NetworkPolicies per
+    namespace and the sidecar status per meshed namespace.
+  - Read only; supports check mode.
+author:
+  - eco2.mesh maintainers
+extends_documentation_fragment:
+  - eco2.mesh.kube
+options:
+  istio_namespace:
+    description: Namespace of istiod, the gateway and their Helm releases.
+    type: str
+    default: istio-system
+  istiod_selector:
+    description: Labels of the istiod pods.
+    type: dict
+    default: {app: istiod}
+  gateway_selector:
+    description: Labels of the ingress gateway pods.
+    type: dict
+    default: {istio: ingressgateway}
+  namespaces:
+    description: Meshed namespaces whose sidecar status is reported.
+    type: list
+    elements: str
+    default: []
+  policy_label_selector:
+    description: Label selector of the NetworkPolicies to count.
+    type: str
+    default: app.kubernetes.io/managed-by=eco2.mesh
+  findings:
+    description: Findings from earlier checks to list at the end (strings).
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Summarise the migration
+  eco2.mesh.mesh_summary:
+    namespaces: [auth, scan]
+  register: summary
+
+- name: Print it
+  ansible.builtin.debug:
+    msg: "{{ summary.report }}"
+"""
+
+RETURN = r"""
+report:
+  description: The summary as lines.
+  returned: always
+  type: list
+  elements: str
+istiod_nodes:
+  description: Nodes running istiod pods, with the pod phase.
+  returned: always
+  type: list
+  elements: str
+gateway_nodes:
+  description: Nodes running gateway pods, with the pod phase.
+  returned: always
+  type: list
+  elements: str
+releases:
+  description: Deployed Helm releases in O(istio_namespace) (name, chart, version, revision).
+  returned: always
+  type: list
+  elements: dict
+routes:
+  description: HTTP routes of every VirtualService (virtualservice, hosts, match, destination).
+  returned: always
+  type: list
+  elements: dict
+policies:
+  description: NetworkPolicy count per namespace.
+  returned: always
+  type: dict
+sidecars:
+  description: Per-namespace sidecar lines (see M(eco2.mesh.mesh_sidecar_status)).
+  returned: always
+  type: list
+  elements: str
+sidecars_ready:
+  description: Whether every pod of every listed namespace runs with a ready sidecar.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
+from ansible_collections.eco2.mesh.plugins.module_utils import sidecar, summary
+
+
+def main():
+    argument_spec = dict(
+        istio_namespace=dict(type="str", default="istio-system"),
+        istiod_selector=dict(type="dict", default={"app": "istiod"}),
+        gateway_selector=dict(type="dict", default={"istio": "ingressgateway"}),
+        namespaces=dict(type="list", elements="str", default=[]),
+        policy_label_selector=dict(type="str", default="app.kubernetes.io/managed-by=eco2.mesh"),
+        findings=dict(type="list", elements="str", default=[]),
+    )
+    argument_spec.update(KUBE_ARG_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    kube = client_from_module(module)
+    istio_ns = params["istio_namespace"]
+    istio_pods = kube.list_objects("v1", "Pod", namespace=istio_ns)
+    reports = [
+        sidecar.namespace_report(ns, kube.list_objects("v1", "Pod", namespace=ns),
+                                 kube.list_objects("apps/v1", "ReplicaSet", namespace=ns),
+                                 kube.list_objects("apps/v1", "Deployment", namespace=ns))
+        for ns in params["namespaces"]
+    ]
+    data = {
+        "istiod_nodes": summary.pod_placement(istio_pods, params["istiod_selector"]),
+        "gateway_nodes": summary.pod_placement(istio_pods, params["gateway_selector"]),
+        "releases": summary.helm_releases(kube.list_objects("v1", "Secret", namespace=istio_ns,
+                                                            label_selector="owner=helm")),
+        "routes": summary.routes(kube.list_objects("networking.istio.io/v1", "VirtualService")),
+        "policies": summary.policy_counts(kube.list_objects("networking.k8s.io/v1", "NetworkPolicy",
+                                                            label_selector=params["policy_label_selector"])),
+        "sidecars": sidecar.summary_lines(reports),
+        "findings": params["findings"],
+    }
+    module.exit_json(changed=False, report=summary.summary_lines(data),
+                     sidecars_ready=all(r["ready"] for r in reports), **data)
+
+
+if __name__ == "__main__":
+    main()
