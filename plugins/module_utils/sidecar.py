@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: eco2.mesh contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Sidecar status of workloads: which pods carry istio-proxy, and why not.
 
 Pure functions over plain dicts (Kubernetes objects as returned by the API),

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: eco2.mesh contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The migration's closing summary, built from live objects (plain dicts)."""
 from __future__ import annotations
 
@@ -96,8 +96,8 @@ def summary_lines(data):
     lines.append("gateway runs on: %s" % (", ".join(data["gateway_nodes"]) or "NOWHERE"))
     lines.append("Helm releases:")
     for rel in data["releases"] or [{"name": "(none)", "chart": "", "version": "", "namespace": "", "revision": 0}]:
-        lines.append("  %-22s %s-%s in %s (revision %s)" % (rel["name"], rel["chart"], rel["version"],
-                                                         rel["namespace"], rel["revision"]))
+        lines.append("  %-22s %s-%s in %s (revision %s)" % (
+            rel["name"], rel["chart"], rel["version"], rel["namespace"], rel["revision"]))
     lines.append("Routes (host + match -> destination):")
     for row in data["routes"]:
         lines.append("  %-34s %-26s -> %s" % (row["hosts"], row["match"], row["destination"]))

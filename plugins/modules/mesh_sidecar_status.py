@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: eco2.mesh contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -16,7 +16,7 @@ description:
   - Lists the Deployments whose pods lack the sidecar, which a restart would fix.
   - Read only; never changes the cluster. Supports check mode.
 author:
-  - eco2.mesh maintainers
+  - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - eco2.mesh.kube
 options:
@@ -31,8 +31,10 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Reads only; the same in check mode.
     support: full
   diff_mode:
+    description: Nothing changes, so there is no diff.
     support: none
 """
 
