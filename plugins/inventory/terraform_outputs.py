@@ -40,8 +40,8 @@ options:
       - Relative paths are relative to the inventory source file.
     type: path
   terraform_binary:
-    description: The C(terraform) (or C(tofu)) executable used with O(project_path).
-    type: path
+    description: The C(terraform) (or C(tofu)) executable used with O(project_path), a name looked up on E(PATH) or a path.
+    type: str
     default: terraform
   template:
     description:
@@ -175,7 +175,7 @@ class InventoryModule(BaseInventoryPlugin):
         if project_path:
             path = self._path(base, project_path)
             binary = self.get_option("terraform_binary")
-            exe = shutil.which(binary) if not os.path.isabs(binary) else binary
+            exe = shutil.which(os.path.expanduser(binary))
             if not exe:
                 raise AnsibleParserError("%s not found on PATH (needed for project_path %s); save the outputs with "
                                          "'terraform output -json > outputs.json' and use outputs_file" % (binary, path))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
@@ -115,7 +116,7 @@ def normalize_labels(labels, host=None, field="node_profile_labels"):
     """Validate a labels mapping and return it as an ordered dict of str -> str."""
     if labels is None:
         return {}
-    if not isinstance(labels, dict):
+    if not isinstance(labels, Mapping):
         raise NodeProfileError("%s must be a dict of label key -> value, got %s"
                                % (_where(host, field), type(labels).__name__))
     out = {}
@@ -145,7 +146,7 @@ def normalize_taints(taints, host=None, field="node_profile_taints"):
     seen = set()
     for index, taint in enumerate(taints):
         where = "%s[%d]" % (_where(host, field), index)
-        if not isinstance(taint, dict):
+        if not isinstance(taint, Mapping):
             raise NodeProfileError("%s must be a dict with key, value and effect, got %r" % (where, taint))
         unknown = sorted(set(taint) - {"key", "value", "effect"})
         if unknown:
@@ -172,15 +173,18 @@ def normalize_taints(taints, host=None, field="node_profile_taints"):
 
 def normalize_profile(profile, host=None):
     """Accept ``{labels, taints}`` or the inventory form ``{node_profile_labels, node_profile_taints}``."""
-    if not isinstance(profile, dict):
+    if not isinstance(profile, Mapping):
         raise NodeProfileError("%s must be a dict with labels and taints, got %s"
                                % (_where(host, "node profile"), type(profile).__name__))
     if "node_profile_labels" in profile or "node_profile_taints" in profile:
         labels, taints = profile.get("node_profile_labels"), profile.get("node_profile_taints")
         lf, tf = "node_profile_labels", "node_profile_taints"
-    else:
+    elif "labels" in profile or "taints" in profile:
         labels, taints = profile.get("labels"), profile.get("taints")
         lf, tf = "labels", "taints"
+    else:
+        raise NodeProfileError("%s has neither labels/taints nor node_profile_labels/node_profile_taints "
+                               "(pass the profile, or the host's variables)" % _where(host, "node profile"))
     return {"labels": normalize_labels(labels, host, lf), "taints": normalize_taints(taints, host, tf)}
 
 
