@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""NetworkPolicy bundle: mesh spec -> NetworkPolicies (pure).
+
+Per meshed namespace: egress to istiod (xDS/CA/webhook ports), egress to DNS,
+ingress from the gateway pods to the app ports; per flow both the caller's
+egress and the callee's ingress; optionally a default-deny.
+"""
+from __future__ import annotations
+
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import managed_labels
+
+BUNDLE = "network-policies"
+NS_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def _policy(name, namespace, pod_labels, types, ingress=None, egress=None):
+    spec = {"podSelector": {"matchLabels": dict(pod_labels)} if pod_labels else {}, "policyTypes": list(types)}
+    if ingress is not None:
+        spec["ingress"] = ingress
+    if egress is not None:
+        spec["egress"] = egress
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace, "labels": managed_labels(BUNDLE)},
+        "spec": spec,
+    }
+
+
+def _peer(namespace, pod_labels):
+    peer = {"namespaceSelector": {"matchLabels": {NS_NAME_LABEL: namespace}}}
+    if pod_labels:
+        peer["podSelector"] = {"matchLabels": dict(pod_labels)}
+    return peer
+
+
+def _ports(ports, protocol="TCP"):
+    return [{"protocol": protocol, "port": p} for p in ports]
+
+
+def meshed_namespaces(spec):
+    """(namespace, [domains]) for every meshed namespace, in spec order."""
+    out = {}
+    for d in spec["domains"]:
+        if d["meshed"]:
+            out.setdefault(d["namespace"], []).append(d)
+    return list(out.items())
+
+
+def _app_ports(domains):
+    ports = []
+    for d in domains:
+        for r in [{"port": d["port"], "namespace": d["namespace"]}] + d["routes"]:
+            if r["namespace"] == d["namespace"] and r["port"] not in ports:
+                ports.append(r["port"])
+    return ports
+
+
+def network_policy_objects(spec):
+    """Every NetworkPolicy of the bundle, sorted by namespace then name."""
+    istiod, dns, gw = spec["istiod"], spec["dns"], spec["gateway"]
+    objs = []
+    meshed = meshed_namespaces(spec)
+    for ns, domains in meshed:
+        objs.append(_policy("mesh-allow-istiod-egress", ns, {}, ["Egress"], egress=[{
+            "to": [_peer(istiod["namespace"], istiod["pod_labels"])],
+            "ports": _ports(istiod["ports"]),
+        }]))
+        objs.append(_policy("mesh-allow-dns-egress", ns, {}, ["Egress"], egress=[{
+            "to": [_peer(dns["namespace"], dns["pod_labels"])],
+            "ports": _ports([dns["port"]], "UDP") + _ports([dns["port"]], "TCP"),
+        }]))
+        selectors = []
+        for d in domains:
+            if d["pod_labels"] not in selectors:
+                selectors.append(d["pod_labels"])
+        for i, labels in enumerate(selectors):
+            owners = [d for d in domains if d["pod_labels"] == labels]
+            name = "mesh-allow-gateway-ingress" if i == 0 else "mesh-allow-gateway-ingress-%s" % owners[0]["name"]
+            objs.append(_policy(name, ns, labels, ["Ingress"], ingress=[{
+                "from": [_peer(gw["namespace"], gw["pod_labels"])],
+                "ports": _ports(_app_ports(owners)),
+            }]))
+        if any(d["default_deny"] for d in domains):
+            objs.append(_policy("mesh-default-deny", ns, {}, ["Ingress", "Egress"]))
+    by_name = {d["name"]: d for d in spec["domains"]}
+    for flow in spec["flows"]:
+        src, dst = by_name[flow["from"]], by_name[flow["to"]]
+        suffix = "%s-%d-%s" % ("%s", flow["port"], flow["protocol"].lower())
+        objs.append(_policy("mesh-flow-egress-to-" + suffix % dst["name"], src["namespace"], src["pod_labels"], ["Egress"],
+                            egress=[{"to": [_peer(dst["namespace"], dst["pod_labels"])],
+                                     "ports": _ports([flow["port"]], flow["protocol"])}]))
+        objs.append(_policy("mesh-flow-ingress-from-" + suffix % src["name"], dst["namespace"], dst["pod_labels"],
+                            ["Ingress"],
+                            ingress=[{"from": [_peer(src["namespace"], src["pod_labels"])],
+                                      "ports": _ports([flow["port"]], flow["protocol"])}]))
+    objs.sort(key=lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]))
+    return objs

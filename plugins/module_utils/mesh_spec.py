@@ -1,0 +1,450 @@
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The mesh spec: inventory variables -> one validated, normalised model.
+
+The spec is a set of separate top-level inventory variables (group_vars do not
+deep-merge, so an environment file overrides a whole variable):
+
+    mesh_zone, mesh_public_hosts, mesh_domains, mesh_platform_routes, mesh_flows,
+    mesh_alb, mesh_alb_certificate_arn, mesh_external_dns, mesh_gateway,
+    mesh_gateway_extra_hosts, mesh_gateway_selector, mesh_gateway_service,
+    mesh_gateway_pod_labels, istio_gateway_release_name, mesh_health_check_route,
+    mesh_network_policy_default_deny, mesh_istiod, mesh_dns
+
+`build_spec(variables)` takes a dict keyed by those names (a missing or None
+value means "use the default") and returns the normalised model, or raises
+MeshSpecError listing every problem with the variable path and allowed values,
+e.g. ``mesh_flows[0].protocol: 'TPC' is not one of TCP, UDP, SCTP``.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "eco2.mesh"
+BUNDLE_LABEL = "mesh.eco2.io/bundle"
+FIELD_MANAGER = "eco2.mesh"
+BUNDLES = ("network-policies", "routing")
+
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+SCHEMES = ("internet-facing", "internal")
+TARGET_TYPES = ("instance", "ip")
+BACKEND_PROTOCOLS = ("HTTP", "HTTPS")
+
+DEFAULT_ISTIOD_PORTS = [15010, 15012, 15014, 15017, 443]
+
+DEFAULT_ALB = {
+    "scheme": "internet-facing",
+    "target_type": "instance",
+    "listen_ports": [{"HTTPS": 443}],
+    "certificate_arn": None,
+    "group_name": "ecoeco-main",
+    "group_order": 1,
+    "backend_protocol": "HTTP",
+    "healthcheck_path": "/healthz/ready",
+    "healthcheck_port": "traffic-port",
+    "success_codes": "200",
+    "extra_annotations": {},
+}
+
+DEFAULT_GATEWAY = {
+    "name": "eco2-gateway",
+    "namespace": "istio-system",
+    "port": 80,
+    "port_name": "http",
+    "protocol": "HTTP",
+    "extra_hosts": [],
+}
+
+DEFAULT_PLATFORM_ROUTES = [
+    {"name": "argocd", "namespace": "argocd", "service": "argocd-server", "port": 80},
+    {"name": "grafana", "namespace": "grafana", "service": "grafana", "port": 80},
+]
+
+DEFAULT_ISTIOD = {"namespace": "istio-system", "pod_labels": {"app": "istiod"}, "ports": list(DEFAULT_ISTIOD_PORTS)}
+DEFAULT_DNS = {"namespace": "kube-system", "pod_labels": {"k8s-app": "kube-dns"}, "port": 53}
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_HOST = re.compile(r"^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$")
+_ARN = re.compile(r"^arn:aws[-a-z]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+_SUCCESS_CODES = re.compile(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+class MeshSpecError(ValueError):
+    """Invalid mesh spec; `errors` holds one message per problem."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("invalid mesh spec:\n  - " + "\n  - ".join(self.errors))
+
+
+def managed_labels(bundle):
+    if bundle not in BUNDLES:
+        raise ValueError("bundle %r is not one of %s" % (bundle, ", ".join(BUNDLES)))
+    return {MANAGED_BY_LABEL: MANAGED_BY, BUNDLE_LABEL: bundle}
+
+
+def bundle_selector(bundle):
+    """Label selector string finding the objects of one bundle."""
+    return "%s=%s,%s=%s" % (MANAGED_BY_LABEL, MANAGED_BY, BUNDLE_LABEL, bundle)
+
+
+def gateway_pod_labels_for_release(release):
+    """Pod labels the Istio gateway chart derives from its release name."""
+    release = release or "istio-ingressgateway"
+    short = release[len("istio-"):] if release.startswith("istio-") else release
+    return {"app": release, "istio": short}
+
+
+def _fmt(value):
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+class _Checker:
+    def __init__(self):
+        self.errors = []
+
+    def err(self, path, msg):
+        self.errors.append("%s: %s" % (path, msg))
+
+    def str_(self, path, value, pattern=None, what=None, required=True):
+        if value is None:
+            if required:
+                self.err(path, "is required")
+            return None
+        if not isinstance(value, str) or not value:
+            self.err(path, "%s must be a non-empty string" % _fmt(value))
+            return None
+        if pattern is not None and not pattern.match(value):
+            self.err(path, "%s is not a valid %s" % (_fmt(value), what or "value"))
+            return None
+        return value
+
+    def choice(self, path, value, choices, upper=False):
+        if isinstance(value, str) and upper:
+            value = value.upper() if value.upper() in choices else value
+        if value not in choices:
+            self.err(path, "%s is not one of %s" % (_fmt(value), ", ".join(choices)))
+            return None
+        return value
+
+    def port(self, path, value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, str) and value.isdigit():
+                value = int(value)
+            else:
+                self.err(path, "%s is not a port number (1-65535)" % _fmt(value))
+                return None
+        if not 1 <= value <= 65535:
+            self.err(path, "%s is not a port number (1-65535)" % _fmt(value))
+            return None
+        return value
+
+    def bool_(self, path, value, default):
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.err(path, "%s is not one of true, false" % _fmt(value))
+            return default
+        return value
+
+    def labels(self, path, value, allow_empty=True):
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.err(path, "must be a mapping of label key to value")
+            return {}
+        out = {}
+        for key, val in value.items():
+            if not isinstance(key, str) or not _LABEL_KEY.match(key):
+                self.err("%s.%s" % (path, key), "%s is not a valid label key" % _fmt(key))
+                continue
+            if not isinstance(val, str) or not _LABEL_VALUE.match(val):
+                self.err("%s.%s" % (path, key), "%s is not a valid label value (a string)" % _fmt(val))
+                continue
+            out[key] = val
+        if not out and not allow_empty:
+            self.err(path, "must not be empty")
+        return out
+
+    def dict_(self, path, value, allowed_keys):
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.err(path, "must be a mapping")
+            return {}
+        for key in value:
+            if key not in allowed_keys:
+                self.err("%s.%s" % (path, key), "unknown key; allowed keys: %s" % ", ".join(sorted(allowed_keys)))
+        return value
+
+    def list_(self, path, value):
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.err(path, "must be a list")
+            return []
+        return value
+
+    def prefix(self, path, value):
+        if not isinstance(value, str) or not value.startswith("/"):
+            self.err(path, "%s must be a URI path prefix starting with '/'" % _fmt(value))
+            return None
+        return value
+
+
+def _dedupe(items):
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def build_spec(variables):
+    """Validate and normalise the mesh inventory variables. Raises MeshSpecError."""
+    v = {k: val for k, val in (variables or {}).items() if val is not None}
+    c = _Checker()
+
+    zone = c.str_("mesh_zone", v.get("mesh_zone"), _HOST, "DNS zone (e.g. dev.growbin.app)")
+    zone = zone or "invalid.zone"
+
+    # -- gateway identity ------------------------------------------------
+    gw_in = c.dict_("mesh_gateway", v.get("mesh_gateway"), set(DEFAULT_GATEWAY))
+    gateway = dict(DEFAULT_GATEWAY)
+    gateway.update(gw_in)
+    c.str_("mesh_gateway.name", gateway["name"], _DNS1123_LABEL, "object name")
+    c.str_("mesh_gateway.namespace", gateway["namespace"], _DNS1123_LABEL, "namespace name")
+    gateway["port"] = c.port("mesh_gateway.port", gateway["port"]) or 80
+    extra_hosts = v.get("mesh_gateway_extra_hosts", gateway.get("extra_hosts"))
+    extra_hosts = c.list_("mesh_gateway_extra_hosts", extra_hosts)
+    for i, host in enumerate(extra_hosts):
+        c.str_("mesh_gateway_extra_hosts[%d]" % i, host, _HOST, "host name or wildcard")
+    gateway["extra_hosts"] = [h for h in extra_hosts if isinstance(h, str)]
+    gateway["ref"] = "%s/%s" % (gateway["namespace"], gateway["name"])
+
+    selector = v.get("mesh_gateway_selector", {"istio": "ingressgateway"})
+    gateway["selector"] = c.labels("mesh_gateway_selector", selector, allow_empty=False)
+    release = v.get("istio_gateway_release_name") or "istio-ingressgateway"
+    c.str_("istio_gateway_release_name", release, _DNS1123_LABEL, "Helm release name")
+    gateway["service"] = c.str_("mesh_gateway_service", v.get("mesh_gateway_service", release), _DNS1123_LABEL,
+                                "Service name") or release
+    if "mesh_gateway_pod_labels" in v:
+        gateway["pod_labels"] = c.labels("mesh_gateway_pod_labels", v["mesh_gateway_pod_labels"], allow_empty=False)
+    else:
+        gateway["pod_labels"] = gateway_pod_labels_for_release(release)
+    gateway["release"] = release
+
+    # -- public hosts ----------------------------------------------------
+    api_host = "api.%s" % zone
+
+    # -- domains ---------------------------------------------------------
+    domains = []
+    names = []
+    default_deny = c.bool_("mesh_network_policy_default_deny", v.get("mesh_network_policy_default_deny"), False)
+    raw_domains = c.list_("mesh_domains", v.get("mesh_domains"))
+    if "mesh_domains" not in v:
+        c.err("mesh_domains", "is required (a list of {name, namespace, service, port, prefixes})")
+    domain_keys = {"name", "namespace", "service", "port", "prefixes", "routes", "hosts", "meshed",
+                   "pod_labels", "default_deny", "gateways"}
+    for i, raw in enumerate(raw_domains):
+        path = "mesh_domains[%d]" % i
+        if isinstance(raw, str):
+            raw = {"name": raw}
+        raw = c.dict_(path, raw, domain_keys)
+        name = c.str_(path + ".name", raw.get("name"), _DNS1123_LABEL, "DNS-1123 label")
+        if not name:
+            continue
+        if name in names:
+            c.err(path + ".name", "%r is declared twice" % name)
+            continue
+        names.append(name)
+        ns = c.str_(path + ".namespace", raw.get("namespace", name), _DNS1123_LABEL, "namespace name") or name
+        svc = c.str_(path + ".service", raw.get("service", "%s-api" % name), _DNS1123_LABEL, "Service name") or name
+        port = c.port(path + ".port", raw.get("port", 8000)) or 8000
+        prefixes = c.list_(path + ".prefixes", raw.get("prefixes", ["/api/v1/%s" % name]))
+        prefixes = [p for j, p in enumerate(prefixes) if c.prefix("%s.prefixes[%d]" % (path, j), p)]
+        routes = []
+        for j, route in enumerate(c.list_(path + ".routes", raw.get("routes"))):
+            rpath = "%s.routes[%d]" % (path, j)
+            route = c.dict_(rpath, route, {"prefix", "service", "namespace", "port"})
+            prefix = c.prefix(rpath + ".prefix", route.get("prefix"))
+            rsvc = c.str_(rpath + ".service", route.get("service", svc), _DNS1123_LABEL, "Service name")
+            rns = c.str_(rpath + ".namespace", route.get("namespace", ns), _DNS1123_LABEL, "namespace name")
+            rport = c.port(rpath + ".port", route.get("port", port))
+            if prefix and rsvc and rns and rport:
+                routes.append({"prefix": prefix, "service": rsvc, "namespace": rns, "port": rport})
+        for prefix in prefixes:
+            routes.append({"prefix": prefix, "service": svc, "namespace": ns, "port": port})
+        if not routes:
+            c.err(path + ".prefixes", "a domain needs at least one prefix or route")
+        hosts = c.list_(path + ".hosts", raw.get("hosts", [api_host]))
+        for j, host in enumerate(hosts):
+            c.str_("%s.hosts[%d]" % (path, j), host, _HOST, "host name or wildcard")
+        gateways = c.list_(path + ".gateways", raw.get("gateways", [gateway["ref"]]))
+        domains.append({
+            "name": name,
+            "namespace": ns,
+            "service": svc,
+            "port": port,
+            "routes": routes,
+            "hosts": [h for h in hosts if isinstance(h, str)],
+            "gateways": [g for g in gateways if isinstance(g, str)],
+            "meshed": c.bool_(path + ".meshed", raw.get("meshed"), True),
+            "pod_labels": c.labels(path + ".pod_labels", raw.get("pod_labels")),
+            "default_deny": c.bool_(path + ".default_deny", raw.get("default_deny"), default_deny),
+        })
+
+    # -- platform routes -------------------------------------------------
+    platform = []
+    raw_platform = v.get("mesh_platform_routes", DEFAULT_PLATFORM_ROUTES)
+    pnames = []
+    for i, raw in enumerate(c.list_("mesh_platform_routes", raw_platform)):
+        path = "mesh_platform_routes[%d]" % i
+        raw = c.dict_(path, raw, {"name", "host", "namespace", "service", "port", "prefix"})
+        name = c.str_(path + ".name", raw.get("name"), _DNS1123_LABEL, "DNS-1123 label")
+        if not name:
+            continue
+        if name in pnames:
+            c.err(path + ".name", "%r is declared twice" % name)
+            continue
+        pnames.append(name)
+        platform.append({
+            "name": name,
+            "host": c.str_(path + ".host", raw.get("host", "%s.%s" % (name, zone)), _HOST, "host name") or name,
+            "namespace": c.str_(path + ".namespace", raw.get("namespace", name), _DNS1123_LABEL, "namespace name") or name,
+            "service": c.str_(path + ".service", raw.get("service", name), _DNS1123_LABEL, "Service name") or name,
+            "port": c.port(path + ".port", raw.get("port", 80)) or 80,
+            "prefix": c.prefix(path + ".prefix", raw.get("prefix", "/")) or "/",
+        })
+
+    # -- public hosts ----------------------------------------------------
+    if "mesh_public_hosts" in v:
+        public = c.list_("mesh_public_hosts", v["mesh_public_hosts"])
+        for i, host in enumerate(public):
+            c.str_("mesh_public_hosts[%d]" % i, host, _HOST, "host name")
+        public = [h for h in public if isinstance(h, str)]
+    else:
+        public = [api_host] + [p["host"] for p in platform]
+        for d in domains:
+            public += [h for h in d["hosts"] if "*" not in h]
+    public = _dedupe(public)
+
+    # -- flows -----------------------------------------------------------
+    by_name = {d["name"]: d for d in domains}
+    flows = []
+    for i, raw in enumerate(c.list_("mesh_flows", v.get("mesh_flows"))):
+        path = "mesh_flows[%d]" % i
+        raw = c.dict_(path, raw, {"from", "to", "port", "protocol"})
+        ends = {}
+        for end in ("from", "to"):
+            val = raw.get(end)
+            if val not in by_name:
+                c.err("%s.%s" % (path, end), "%s is not one of %s" % (_fmt(val), ", ".join(names) or "(no domains)"))
+            else:
+                ends[end] = by_name[val]
+        proto = c.choice(path + ".protocol", raw.get("protocol", "TCP"), PROTOCOLS, upper=False)
+        port = None
+        if "to" in ends:
+            port = c.port(path + ".port", raw.get("port", ends["to"]["port"]))
+        if len(ends) == 2 and proto and port:
+            if ends["from"]["namespace"] == ends["to"]["namespace"]:
+                c.err(path, "from and to are the same namespace %r; flows are cross-namespace" % ends["to"]["namespace"])
+                continue
+            flows.append({"from": ends["from"]["name"], "to": ends["to"]["name"],
+                          "from_namespace": ends["from"]["namespace"], "to_namespace": ends["to"]["namespace"],
+                          "port": port, "protocol": proto})
+
+    # -- ALB -------------------------------------------------------------
+    alb_in = c.dict_("mesh_alb", v.get("mesh_alb"), set(DEFAULT_ALB))
+    alb = copy.deepcopy(DEFAULT_ALB)
+    alb.update(alb_in)
+    if v.get("mesh_alb_certificate_arn") is not None:
+        alb["certificate_arn"] = v["mesh_alb_certificate_arn"]
+    c.choice("mesh_alb.scheme", alb["scheme"], SCHEMES)
+    c.choice("mesh_alb.target_type", alb["target_type"], TARGET_TYPES)
+    c.choice("mesh_alb.backend_protocol", alb["backend_protocol"], BACKEND_PROTOCOLS)
+    listen = c.list_("mesh_alb.listen_ports", alb["listen_ports"])
+    https = False
+    for i, item in enumerate(listen):
+        if not isinstance(item, dict) or len(item) != 1:
+            c.err("mesh_alb.listen_ports[%d]" % i, "must be a one-key mapping like {HTTPS: 443}")
+            continue
+        (proto, port), = item.items()
+        c.choice("mesh_alb.listen_ports[%d]" % i, proto, ("HTTP", "HTTPS"))
+        c.port("mesh_alb.listen_ports[%d].%s" % (i, proto), port)
+        https = https or proto == "HTTPS"
+    if not listen:
+        c.err("mesh_alb.listen_ports", "must list at least one listener, e.g. [{HTTPS: 443}]")
+    if https or alb["certificate_arn"] is not None:
+        c.str_("mesh_alb_certificate_arn", alb["certificate_arn"], _ARN,
+               "ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>); set it per environment in mesh_env.yml")
+    c.str_("mesh_alb.group_name", alb["group_name"], re.compile(r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$"), "ALB group name")
+    if isinstance(alb["group_order"], bool) or not isinstance(alb["group_order"], int) or not 1 <= alb["group_order"] <= 1000:
+        c.err("mesh_alb.group_order", "%s is not an integer between 1 and 1000" % _fmt(alb["group_order"]))
+    c.prefix("mesh_alb.healthcheck_path", alb["healthcheck_path"])
+    hc_port = alb["healthcheck_port"]
+    if hc_port != "traffic-port":
+        hc_port = c.port("mesh_alb.healthcheck_port", hc_port)
+        alb["healthcheck_port"] = hc_port
+    if not isinstance(alb["success_codes"], str):
+        alb["success_codes"] = str(alb["success_codes"])
+    if not _SUCCESS_CODES.match(alb["success_codes"]):
+        c.err("mesh_alb.success_codes", "%r is not a list of HTTP codes like '200' or '200,204' or '200-299'"
+              % alb["success_codes"])
+    if not isinstance(alb["extra_annotations"], dict):
+        c.err("mesh_alb.extra_annotations", "must be a mapping of annotation to string (null removes one)")
+        alb["extra_annotations"] = {}
+
+    health_route = c.bool_("mesh_health_check_route", v.get("mesh_health_check_route"), True)
+    external_dns = c.bool_("mesh_external_dns", v.get("mesh_external_dns"), True)
+
+    # -- istiod and DNS endpoints for the policies ------------------------
+    istiod = copy.deepcopy(DEFAULT_ISTIOD)
+    istiod.update(c.dict_("mesh_istiod", v.get("mesh_istiod"), set(DEFAULT_ISTIOD)))
+    c.str_("mesh_istiod.namespace", istiod["namespace"], _DNS1123_LABEL, "namespace name")
+    istiod["pod_labels"] = c.labels("mesh_istiod.pod_labels", istiod["pod_labels"], allow_empty=False)
+    ports = c.list_("mesh_istiod.ports", istiod["ports"])
+    istiod["ports"] = [p for i, p in enumerate(ports) if c.port("mesh_istiod.ports[%d]" % i, p)]
+    dns = copy.deepcopy(DEFAULT_DNS)
+    dns.update(c.dict_("mesh_dns", v.get("mesh_dns"), set(DEFAULT_DNS)))
+    c.str_("mesh_dns.namespace", dns["namespace"], _DNS1123_LABEL, "namespace name")
+    dns["pod_labels"] = c.labels("mesh_dns.pod_labels", dns["pod_labels"])
+    dns["port"] = c.port("mesh_dns.port", dns["port"]) or 53
+
+    # -- Gateway hosts: public hosts, extras, and what the ALB probe needs --
+    gw_hosts = list(public) + gateway["extra_hosts"]
+    if health_route and alb["healthcheck_port"] == "traffic-port":
+        # The ALB probes the target with Host = its IP: only '*' matches that.
+        gw_hosts.append("*")
+    gateway["hosts"] = _dedupe(gw_hosts)
+
+    if c.errors:
+        raise MeshSpecError(c.errors)
+    return {
+        "zone": zone,
+        "api_host": api_host,
+        "public_hosts": public,
+        "gateway": gateway,
+        "domains": domains,
+        "platform_routes": platform,
+        "flows": flows,
+        "alb": alb,
+        "external_dns": external_dns,
+        "health_check_route": health_route,
+        "istiod": istiod,
+        "dns": dns,
+        "default_deny": default_deny,
+    }
+
+
+SPEC_VARIABLES = (
+    "mesh_zone", "mesh_public_hosts", "mesh_domains", "mesh_platform_routes", "mesh_flows", "mesh_alb",
+    "mesh_alb_certificate_arn", "mesh_external_dns", "mesh_gateway", "mesh_gateway_extra_hosts",
+    "mesh_gateway_selector", "mesh_gateway_service", "mesh_gateway_pod_labels", "istio_gateway_release_name",
+    "mesh_health_check_route", "mesh_network_policy_default_deny", "mesh_istiod", "mesh_dns",
+)
