@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: eco2.mesh contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters the Istio roles use to build Helm values and chart sources (logic in module_utils/istio_helm.py)."""
 from __future__ import annotations
 
@@ -36,6 +36,11 @@ def istio_release_merge(existing, entry):
     return istio_helm.merge_releases(existing, entry)
 
 
+def istio_verify_ports(ports):
+    """Chart `service.ports` -> `gateway_service_ports` of eco2.mesh.mesh_istio_verify."""
+    return _wrap(istio_helm.verify_ports, ports)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -43,4 +48,5 @@ class FilterModule:
             "istio_chart_source": istio_chart_source,
             "istio_gateway_labels": istio_gateway_labels,
             "istio_release_merge": istio_release_merge,
+            "istio_verify_ports": istio_verify_ports,
         }

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: eco2.mesh contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helm values and chart sources for the three Istio releases (base, istiod, gateway).
 
 Pure functions over plain dicts, shared by the filter plugin (roles), the
@@ -255,3 +255,14 @@ def merge_releases(existing, entry):
         chart = item.get("chart")
         return (CHART_ORDER.index(chart) if chart in CHART_ORDER else len(CHART_ORDER), str(item.get("release")))
     return sorted(items, key=order)
+
+
+def verify_ports(ports):
+    """Chart service ports -> the `gateway_service_ports` option of mesh_istio_verify."""
+    out = []
+    for port in ports or []:
+        item = {"name": str(port["name"]), "port": int(port["port"])}
+        if port.get("nodePort") not in (None, "", 0):
+            item["node_port"] = int(port["nodePort"])
+        out.append(item)
+    return out

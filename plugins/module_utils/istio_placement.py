@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: eco2.mesh contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Can a pod with this placement be scheduled on one of these nodes?
 
 A small, pure re-implementation of the scheduler predicates the Istio
