@@ -12,6 +12,7 @@ author:
   - eco2.mesh maintainers
 description:
   - Read-only checks after the Istio releases are installed, reported as lines a person can read and as data.
+  - C(crds) - the Istio CRDs O(crds) exist, are Established and are owned by Helm release O(base_release).
   - C(istiod) - Deployment istiod is available (all replicas available) and the injection and validation webhooks exist.
   - C(gateway) - the gateway Deployment is available, its pods run only on nodes carrying O(gateway_node_labels),
     and its Service has the expected type and ports (with node ports when the type is C(NodePort)).
@@ -29,8 +30,19 @@ options:
       - What to verify.
     type: list
     elements: str
-    choices: [istiod, gateway]
+    choices: [crds, istiod, gateway]
     default: [istiod, gateway]
+  base_release:
+    description:
+      - Helm release that must own the CRDs (checked with the C(crds) component).
+    type: str
+    default: istio-base
+  crds:
+    description:
+      - Names of the CRDs the C(crds) component expects.
+    type: list
+    elements: str
+    default: []
   istiod_deployment:
     description:
       - Name of the istiod Deployment.
@@ -251,10 +263,38 @@ def service_check(svc, want_type, want_ports):
     return True, "%s with ports %s" % (spec.get("type"), shown), summary
 
 
+def crds_check(expected, crds, base_release, namespace):
+    by_name = {(c.get("metadata") or {}).get("name"): c for c in crds}
+    missing = [name for name in expected if name not in by_name]
+    unestablished, foreign = [], []
+    for name in expected:
+        crd = by_name.get(name)
+        if crd is None:
+            continue
+        conds = (crd.get("status") or {}).get("conditions") or []
+        if not any(c.get("type") == "Established" and str(c.get("status")) == "True" for c in conds):
+            unestablished.append(name)
+        ann = (crd.get("metadata") or {}).get("annotations") or {}
+        if ann.get("meta.helm.sh/release-name") != base_release or ann.get("meta.helm.sh/release-namespace") != namespace:
+            foreign.append(name)
+    problems = []
+    if missing:
+        problems.append("missing: %s" % ", ".join(missing))
+    if unestablished:
+        problems.append("not Established: %s" % ", ".join(unestablished))
+    if foreign:
+        problems.append("not owned by release %s/%s: %s" % (namespace, base_release, ", ".join(foreign)))
+    if problems:
+        return False, "; ".join(problems)
+    return True, "%d CRDs installed, Established, owned by %s/%s" % (len(expected), namespace, base_release)
+
+
 def main():
     argument_spec = dict(
         namespace=dict(type="str", default="istio-system"),
-        components=dict(type="list", elements="str", choices=["istiod", "gateway"], default=["istiod", "gateway"]),
+        components=dict(type="list", elements="str", choices=["crds", "istiod", "gateway"], default=["istiod", "gateway"]),
+        base_release=dict(type="str", default="istio-base"),
+        crds=dict(type="list", elements="str", default=[]),
         istiod_deployment=dict(type="str", default="istiod"),
         webhooks=dict(type="list", elements="dict", options=dict(
             kind=dict(type="str", required=True, choices=["mutating", "validating"]),
@@ -283,6 +323,10 @@ def main():
 
     kube = client_from_module(module)
     try:
+        if "crds" in p["components"]:
+            ok, msg = crds_check(p["crds"], kube.list_objects("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+                                 p["base_release"], ns)
+            record("crds", ok, msg)
         if "istiod" in p["components"]:
             name = p["istiod_deployment"]
             ok, msg, summary = deployment_check(name, kube.get_object("apps/v1", "Deployment", name, ns))
