@@ -241,6 +241,11 @@ class Api:
                            "try again")
         if body["metadata"].get("uid") and body["metadata"]["uid"] != old["metadata"].get("uid"):
             raise conflict(rt.group, rt.plural, name, "Precondition failed: UID in precondition does not match")
+        sent_managed = body["metadata"].get("managedFields")
+        if managed_override is None and sent_managed and sent_managed != old["metadata"].get("managedFields"):
+            # clients may rewrite ownership explicitly (kubectl's client-side -> server-side apply migration);
+            # [{}] is the documented way to clear it
+            managed_override = [] if sent_managed == [{}] else sent_managed
         new = self._merge_server_fields(rt, old, body, subresource)
         new["apiVersion"] = old.get("apiVersion") if version is None else rt.api_version(version)
         new["kind"] = rt.kind
@@ -255,6 +260,8 @@ class Api:
             return copy.deepcopy(old)
         if managed_override is not None:
             new["metadata"]["managedFields"] = managed_override
+            if not managed_override:
+                new["metadata"].pop("managedFields")
         elif not internal:
             ssa.track_update(old, new, manager, new["apiVersion"], now(), subresource)
         if _sans_volatile(new) == _sans_volatile(old) and \
