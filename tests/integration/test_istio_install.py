@@ -1,0 +1,186 @@
+"""Issue 5: the three Istio releases through the real playbook, helm and kubernetes.core, against kubesim.
+
+The charts are the stand-ins of tests/charts, served by a loopback chart repository at
+1.24.1 and 1.24.2 and installed through the "repository URL + chart + version" path.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import yaml
+
+from tests.lib import chart_repo
+from tests.lib.ansible_run import run_playbook
+
+pytestmark = pytest.mark.slow
+
+PLAYBOOK = "playbooks/istio.yml"
+INVENTORY = "inventory/local"
+ISTIO_CRDS = 14
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory):
+    with chart_repo.ChartRepo(tmp_path_factory.mktemp("charts"), versions=("1.24.1", "1.24.2")) as repo:
+        yield repo
+
+
+def istio(sim, charts, *args, **extra):
+    extra_vars = {"istio_chart_repo_url": charts.url}
+    extra_vars.update(extra)
+    return run_playbook(PLAYBOOK, "--tags", "istio", *args, inventory=INVENTORY, extra_vars=extra_vars, env=sim.env())
+
+
+def changed_tasks(result):
+    """Names of the tasks that reported `changed`, in run order."""
+    names, task = [], None
+    for line in result.stdout.splitlines():
+        if line.startswith("TASK ["):
+            task = line[len("TASK ["):line.rindex("]")]
+        elif line.startswith("changed:") and task:
+            names.append(task)
+    return names
+
+
+def helm_releases(sim):
+    from tests.lib.ansible_run import TOOLS_BIN
+    import subprocess
+    out = subprocess.run([str(TOOLS_BIN / "helm"), "list", "-A", "-o", "json"], env=sim.env(), text=True,
+                         capture_output=True, check=True).stdout
+    return {r["name"]: r for r in json.loads(out)}
+
+
+def pods(sim, selector):
+    out = sim.kubectl("get", "pods", "-n", "istio-system", "-l", selector, "-o", "json").stdout
+    return [p for p in json.loads(out)["items"] if not p["metadata"].get("deletionTimestamp")]
+
+
+def istio_crds(sim):
+    out = json.loads(sim.kubectl("get", "crd", "-o", "json").stdout)["items"]
+    return sorted(c["metadata"]["name"] for c in out if c["spec"]["group"].endswith("istio.io"))
+
+
+def test_install_places_pods_and_second_run_writes_nothing(kubesim_eco2, charts):
+    sim = kubesim_eco2
+    first = istio(sim, charts)
+    assert first.rc == 0, first
+    assert first.changed >= 3, first
+
+    releases = helm_releases(sim)
+    assert {n: (r["chart"], r["status"], r["namespace"]) for n, r in releases.items()} == {
+        "istio-base": ("base-1.24.1", "deployed", "istio-system"),
+        "istiod": ("istiod-1.24.1", "deployed", "istio-system"),
+        "istio-ingressgateway": ("gateway-1.24.1", "deployed", "istio-system"),
+    }
+    [istiod] = pods(sim, "app=istiod")
+    assert istiod["spec"]["nodeName"] == "k8s-master"
+    gateways = pods(sim, "app=istio-ingressgateway,istio=ingressgateway")
+    assert gateways and {p["spec"]["nodeName"] for p in gateways} == {"k8s-ingress-gateway"}
+    assert all(c["image"] != "auto" for p in gateways for c in p["spec"]["containers"])  # injected by istiod
+
+    svc = json.loads(sim.kubectl("get", "svc", "istio-ingressgateway", "-n", "istio-system", "-o", "json").stdout)
+    assert svc["spec"]["type"] == "NodePort"
+    assert {p["name"]: p["port"] for p in svc["spec"]["ports"]} == {"status-port": 15021, "http2": 80, "https": 443}
+    assert all(p.get("nodePort") for p in svc["spec"]["ports"])
+    assert len(istio_crds(sim)) == ISTIO_CRDS
+    # The verification report is in the output.
+    assert "[ok] gateway_placement" in first.stdout and "[ok] deployment/istiod" in first.stdout
+
+    sim.clear_requests()
+    second = istio(sim, charts)
+    assert second.rc == 0, second
+    assert second.changed == 0, second
+    assert sim.writes() == []
+
+
+def test_preflight_fails_before_any_write_without_the_gateway_label(kubesim_eco2, charts):
+    sim = kubesim_eco2
+    sim.kubectl("label", "node", "k8s-ingress-gateway", "role-")
+    sim.clear_requests()
+    result = istio(sim, charts)
+    assert result.rc != 0, result
+    assert "role=ingress-gateway" in result.stdout
+    assert "k8s-ingress-gateway (missing label role=ingress-gateway)" in result.stdout
+    assert "k8s-master" in result.stdout  # the nodes considered are listed
+    assert sim.writes() == []
+    assert helm_releases(sim) == {}
+
+
+def test_preflight_role_alone_in_check_mode_is_read_only(kubesim_eco2, charts):
+    sim = kubesim_eco2
+    sim.clear_requests()
+    result = istio(sim, charts, "--check", "--diff")
+    assert result.rc == 0, result
+    assert sim.writes() == []
+    assert helm_releases(sim) == {}
+
+
+def test_patch_upgrade_in_place_then_absent_keeps_crds(kubesim_eco2, charts):
+    sim = kubesim_eco2
+    assert istio(sim, charts).rc == 0
+    upgraded = istio(sim, charts, istio_version="1.24.2")
+    assert upgraded.rc == 0, upgraded
+    releases = helm_releases(sim)
+    assert {n: (r["chart"], r["app_version"], r["revision"]) for n, r in releases.items()} == {
+        "istio-base": ("base-1.24.2", "1.24.2", "2"),
+        "istiod": ("istiod-1.24.2", "1.24.2", "2"),
+        "istio-ingressgateway": ("gateway-1.24.2", "1.24.2", "2"),
+    }
+    assert {p["spec"]["nodeName"] for p in pods(sim, "app=istio-ingressgateway")} == {"k8s-ingress-gateway"}
+
+    removed = istio(sim, charts, istio_state="absent")
+    assert removed.rc == 0, removed
+    assert helm_releases(sim) == {}
+    assert len(istio_crds(sim)) == ISTIO_CRDS  # helm.sh/resource-policy: keep
+    # Reverse order: the gateway goes first, istio-base last.
+    assert changed_tasks(removed) == [
+        "eco2.mesh.istio_gateway : Uninstall the gateway release",
+        "eco2.mesh.istiod : Uninstall the istiod release",
+        "eco2.mesh.istio_base : Uninstall the istio-base release (its CRDs are kept by helm.sh/resource-policy keep)",
+    ]
+
+    sim.clear_requests()
+    again = istio(sim, charts, istio_state="absent")
+    assert again.rc == 0 and again.changed == 0, again
+    assert sim.writes() == []
+
+    purged = istio(sim, charts, istio_state="absent", istio_base_remove_crds=True)
+    assert purged.rc == 0, purged
+    assert istio_crds(sim) == []
+
+
+@pytest.mark.parametrize("inventory,zone", [("inventory/dev", "dev"), ("inventory/prod", "prod")])
+def test_render_mode_contacts_no_cluster(tmp_path, inventory, zone):
+    out = tmp_path / "render"
+    env = {"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig"), "KUBECONFIG": str(tmp_path / "none"),
+           "TMPDIR": str(tmp_path)}
+    result = run_playbook(PLAYBOOK, "--tags", "istio", inventory=inventory,
+                          extra_vars={"mesh_render_dir": str(out)}, env=env)
+    assert result.rc == 0, result
+    releases = yaml.safe_load((out / "helm/releases.yaml").read_text())
+    assert releases == [
+        {"release": "istio-base", "chart": "base", "version": "1.24.1", "namespace": "istio-system",
+         "repository": "https://istio-release.storage.googleapis.com/charts"},
+        {"release": "istiod", "chart": "istiod", "version": "1.24.1", "namespace": "istio-system",
+         "repository": "https://istio-release.storage.googleapis.com/charts"},
+        {"release": "istio-ingressgateway", "chart": "gateway", "version": "1.24.1", "namespace": "istio-system",
+         "repository": "https://istio-release.storage.googleapis.com/charts"},
+    ]
+    istiod = yaml.safe_load((out / "helm/istiod.values.yaml").read_text())
+    assert istiod["pilot"]["nodeSelector"] == {"role": "control-plane"}
+    assert istiod["pilot"]["autoscaleEnabled"] is False and istiod["pilot"]["replicaCount"] == 1
+    assert istiod["pilot"]["resources"] == {"requests": {"cpu": "100m", "memory": "512Mi"},
+                                            "limits": {"cpu": "500m", "memory": "1Gi"}}
+    gateway = yaml.safe_load((out / "helm/istio-ingressgateway.values.yaml").read_text())
+    assert gateway["nodeSelector"] == {"role": "ingress-gateway"}
+    assert gateway["service"]["type"] == "NodePort"
+    assert [(p["name"], p["port"]) for p in gateway["service"]["ports"]] == [
+        ("status-port", 15021), ("http2", 80), ("https", 443)]
+    assert yaml.safe_load((out / "helm/istio-base.values.yaml").read_text()) == {}
+    # Rendering again changes nothing.
+    again = run_playbook(PLAYBOOK, "--tags", "istio", inventory=inventory,
+                         extra_vars={"mesh_render_dir": str(out)}, env=env)
+    assert again.rc == 0 and again.changed == 0, again
+    assert not os.path.exists(tmp_path / "kube-cache")
