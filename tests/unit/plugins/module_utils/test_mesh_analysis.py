@@ -184,7 +184,7 @@ def test_service_name_forms():
 def test_vs_host_not_on_gateway():
     spec = spec_of(mesh_health_check_route=False, mesh_gateway_extra_hosts=[],
                    mesh_domains=[{"name": "chat", "hosts": ["chat.example.org"]}], mesh_flows=[],
-                   mesh_public_hosts=["api.dev.growbin.app"])
+                   mesh_public_hosts=["api.dev.growbin.app"], mesh_platform_routes=[])
     (f,) = only(run(spec, checks=["routing"]), "vs-gateway")
     assert f["object"] == "VirtualService chat/chat-vs" and f["field"] == "spec.hosts[0]"
     assert "chat.example.org" in f["message"]
