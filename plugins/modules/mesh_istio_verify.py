@@ -9,7 +9,7 @@ module: mesh_istio_verify
 short_description: Verify an installed Istio control plane and ingress gateway
 version_added: 0.1.0
 author:
-  - eco2.mesh maintainers
+  - eco2.mesh maintainers (@eco2-team)
 description:
   - Read-only checks after the Istio releases are installed, reported as lines a person can read and as data.
   - C(crds) - the Istio CRDs O(crds) exist, are Established and are owned by Helm release O(base_release).

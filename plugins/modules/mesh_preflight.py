@@ -9,7 +9,7 @@ module: mesh_preflight
 short_description: Check a cluster before installing the Istio releases
 version_added: 0.1.0
 author:
-  - eco2.mesh maintainers
+  - eco2.mesh maintainers (@eco2-team)
 description:
   - Read-only checks run before any Istio Helm release is installed, so a migration fails before it touches the cluster.
   - C(kubernetes_version) - the API server's Kubernetes version is in the range the Istio minor release supports.

@@ -99,7 +99,8 @@ def test_plain_drops_subclasses():
     class S(str):
         pass
     out = ih.plain({S("a"): [S("b"), {"c": True}]})
-    assert type(list(out)[0]) is str and type(out["a"][0]) is str and out["a"][1]["c"] is True
+    key = list(out)[0]
+    assert key.__class__ is str and out["a"][0].__class__ is str and out["a"][1]["c"] is True
 
 
 def test_chart_source_repo_oci_and_paths(tmp_path):

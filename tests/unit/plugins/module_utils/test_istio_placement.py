@@ -10,8 +10,8 @@ def node(name, labels, taints=(), ready=True):
             "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
 
 
-MASTER = node("k8s-master", {"role": "control-plane"}, [("role", "control-plane", "NoSchedule"),
-                                                          ("node-role.kubernetes.io/control-plane", "", "NoSchedule")])
+MASTER_TAINTS = [("role", "control-plane", "NoSchedule"), ("node-role.kubernetes.io/control-plane", "", "NoSchedule")]
+MASTER = node("k8s-master", {"role": "control-plane"}, MASTER_TAINTS)
 GATEWAY = node("k8s-ingress-gateway", {"role": "ingress-gateway"}, [("role", "ingress-gateway", "NoSchedule")])
 API = node("k8s-api-scan", {"role": "api", "domain": "scan"}, [("domain", "scan", "NoSchedule")])
 NODES = [MASTER, GATEWAY, API]

@@ -30,14 +30,17 @@ def test_deployment_check():
     ok, msg, summary = mv.deployment_check("istiod", {"spec": {"replicas": 1}, "status": {
         "availableReplicas": 1, "readyReplicas": 1, "conditions": [{"type": "Available", "status": "True"}]}})
     assert ok and summary == {"replicas": 1, "available": 1, "ready": 1}
-    ok, msg, _ = mv.deployment_check("istiod", {"spec": {"replicas": 1}, "status": {}})
+    ok, msg, dummy = mv.deployment_check("istiod", {"spec": {"replicas": 1}, "status": {}})
     assert not ok and "0/1" in msg
     assert mv.deployment_check("istiod", None)[0] is False
 
 
 def test_placement_and_service_checks():
     nodes = {"gw": {"metadata": {"labels": {"role": "ingress-gateway"}}}, "m": {"metadata": {"labels": {}}}}
-    pod = lambda n, node: {"metadata": {"name": n}, "spec": {"nodeName": node}}  # noqa: E731
+
+    def pod(name, node):
+        return {"metadata": {"name": name}, "spec": {"nodeName": node}}
+
     assert mv.placement_check([pod("a", "gw")], nodes, {"role": "ingress-gateway"})[0]
     ok, msg = mv.placement_check([pod("a", "gw"), pod("b", "m")], nodes, {"role": "ingress-gateway"})
     assert not ok and "b on m" in msg
@@ -46,15 +49,15 @@ def test_placement_and_service_checks():
                                                   {"name": "http2", "port": 80, "nodePort": 30080}]}}
     want = [{"name": "status-port", "port": 15021}, {"name": "http2", "port": 80, "node_port": 30080},
             {"name": "https", "port": 443}]
-    ok, msg, _ = mv.service_check(svc, "NodePort", want)
+    ok, msg, dummy = mv.service_check(svc, "NodePort", want)
     assert not ok and "https/443 missing" in msg
-    ok, msg, _ = mv.service_check(svc, "NodePort", want[:2])
+    ok, msg, dummy = mv.service_check(svc, "NodePort", want[:2])
     assert ok and "http2 80->30080" in msg
 
 
 def test_crds_check():
-    crds = [crd("gateways.networking.istio.io", "istio-base"), crd("sidecars.networking.istio.io", "istio-base",
-                                                                     established=False)]
+    crds = [crd("gateways.networking.istio.io", "istio-base"),
+            crd("sidecars.networking.istio.io", "istio-base", established=False)]
     ok, msg = mv.crds_check(["gateways.networking.istio.io", "sidecars.networking.istio.io", "x.istio.io"], crds,
                             "istio-base", "istio-system")
     assert not ok and "missing: x.istio.io" in msg and "not Established: sidecars" in msg
