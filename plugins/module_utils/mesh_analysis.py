@@ -550,10 +550,25 @@ def _uniq(items):
     return out
 
 
-def _blocking(side, namespace, direction):
+def _blocking(side, namespace, direction, policies=None, other=None, namespaces=None):
+    """(object, field, names) of the policy to fix: the isolating policy whose rules reach `other`, else the first."""
     names = side.selecting or ["(none)"]
-    return "NetworkPolicy %s" % names[0] if side.selecting else "Namespace %s" % namespace, \
-        "spec.%s" % direction.lower(), ", ".join(names)
+    if not side.selecting:
+        return "Namespace %s" % namespace, "spec.%s" % direction.lower(), ", ".join(names)
+    key, peer_key = ("egress", "to") if direction == "Egress" else ("ingress", "from")
+    by_name = {"%s/%s" % (_ns(p), _name(p)): p for p in policies or []}
+
+    def reaches(pol):
+        for rule in (pol.get("spec") or {}).get(key) or []:
+            peers = rule.get(peer_key)
+            if not peers or any(netpol.peer_matches(p, _ns(pol), other, namespaces) for p in peers):
+                return True
+        return False
+
+    chosen = names[0]
+    if other is not None:
+        chosen = next((n for n in names if reaches(by_name.get(n) or {})), names[0])
+    return "NetworkPolicy %s" % chosen, "spec.%s" % direction.lower(), ", ".join(names)
 
 
 def _is_default_deny_egress(pol):
@@ -592,8 +607,9 @@ def check_policies(world):
         blocked = [p for p in istiod_ports if not netpol.evaluate(pod, istiod, p, "TCP", policies, nss)]
         if blocked:
             v = netpol.evaluate(pod, istiod, blocked[0], "TCP", policies, nss)
-            side, direction, ns = (v.egress, "Egress", w["namespace"]) if not v.egress else (v.ingress, "Ingress", istiod_ns)
-            obj, field, names = _blocking(side, ns, direction)
+            side, direction, ns, other = ((v.egress, "Egress", w["namespace"], istiod) if not v.egress
+                                          else (v.ingress, "Ingress", istiod_ns, pod))
+            obj, field, names = _blocking(side, ns, direction, policies, other, nss)
             out.append(finding(
                 "istiod-egress", obj, field,
                 "sidecars in meshed namespace %s cannot reach istiod (%s, %s) on TCP %s (%s isolated by %s); they "
@@ -605,8 +621,9 @@ def check_policies(world):
         dns_blocked = [proto for proto in ("UDP", "TCP") if not netpol.evaluate(pod, dns, dns_port, proto, policies, nss)]
         if dns_blocked:
             v = netpol.evaluate(pod, dns, dns_port, dns_blocked[0], policies, nss)
-            side, direction, ns = (v.egress, "Egress", w["namespace"]) if not v.egress else (v.ingress, "Ingress", dns_ns)
-            obj, field, names = _blocking(side, ns, direction)
+            side, direction, ns, other = ((v.egress, "Egress", w["namespace"], dns) if not v.egress
+                                          else (v.ingress, "Ingress", dns_ns, pod))
+            obj, field, names = _blocking(side, ns, direction, policies, other, nss)
             deny = [p for p in policies if _ns(p) == w["namespace"] and _is_default_deny_egress(p)]
             check = "default-deny-dns" if deny else "dns-egress"
             if deny:
@@ -622,8 +639,9 @@ def check_policies(world):
         for port in w["ports"]:
             v = netpol.evaluate(gw_pod, dict(pod, ports=[]), port, "TCP", policies, nss)
             if not v:
-                side, direction, ns = (v.ingress, "Ingress", w["namespace"]) if not v.ingress else (v.egress, "Egress", gw_ns)
-                obj, field, names = _blocking(side, ns, direction)
+                side, direction, ns, other = ((v.ingress, "Ingress", w["namespace"], gw_pod) if not v.ingress
+                                              else (v.egress, "Egress", gw_ns, pod))
+                obj, field, names = _blocking(side, ns, direction, policies, other, nss)
                 out.append(finding(
                     "gateway-ingress", obj, field,
                     "gateway pods (%s, %s) cannot reach %s in %s on TCP %s (%s isolated by %s): routes to %s fail."
@@ -722,7 +740,7 @@ def _flow_finding(src, dst, port, proto, policies, nss, what, declared):
     if v.allowed:
         return None
     if v.egress.allowed and not v.ingress.allowed:
-        obj, field, names = _blocking(v.ingress, dst["namespace"], "Ingress")
+        obj, field, names = _blocking(v.ingress, dst["namespace"], "Ingress", policies, src, nss)
         return finding(
             "flow-one-sided", obj, field,
             "%s: egress from %s is allowed but ingress into %s on %s/%s is not (isolated by %s); the call times out."
@@ -730,7 +748,7 @@ def _flow_finding(src, dst, port, proto, policies, nss, what, declared):
             "write both sides: declare it in mesh_flows ({from: <%s domain>, to: <%s domain>, port: %s, protocol: %s})"
             % (src["namespace"], dst["namespace"], port, proto))
     if v.ingress.allowed and not v.egress.allowed:
-        obj, field, names = _blocking(v.egress, src["namespace"], "Egress")
+        obj, field, names = _blocking(v.egress, src["namespace"], "Egress", policies, dst, nss)
         return finding(
             "flow-one-sided", obj, field,
             "%s: ingress into %s is allowed but egress from %s on %s/%s is not (isolated by %s); the call times out."
@@ -738,7 +756,7 @@ def _flow_finding(src, dst, port, proto, policies, nss, what, declared):
             "write both sides: declare it in mesh_flows ({from: <%s domain>, to: <%s domain>, port: %s, protocol: %s})"
             % (src["namespace"], dst["namespace"], port, proto))
     if declared:
-        obj, field, names = _blocking(v.egress, src["namespace"], "Egress")
+        obj, field, names = _blocking(v.egress, src["namespace"], "Egress", policies, dst, nss)
         return finding("flow-blocked", obj, field,
                        "%s is blocked on both sides (egress by %s, ingress by %s)."
                        % (what, names, ", ".join(v.ingress.selecting)),
