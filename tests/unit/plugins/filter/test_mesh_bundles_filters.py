@@ -1,0 +1,73 @@
+"""The mesh filters: spec, bundles, manifest rendering, prune and dry-run helpers."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.eco2.mesh.plugins.filter import mesh_bundles as mb
+
+VARS = {"mesh_zone": "dev.growbin.app", "mesh_domains": ["auth", "scan", "character"],
+        "mesh_flows": [{"from": "scan", "to": "character"}],
+        "mesh_alb_certificate_arn": "arn:aws:acm:ap-northeast-2:123456789012:certificate/abc"}
+
+
+def test_filters_registered():
+    assert set(mb.FilterModule().filters()) == {"mesh_spec", "mesh_network_policies", "mesh_routing", "mesh_manifest",
+                                                "mesh_prune_candidates", "mesh_changed_objects", "mesh_apply_report",
+                                                "mesh_object_refs"}
+
+
+def test_bundles_from_variables_or_spec():
+    spec = mb.mesh_spec(VARS)
+    assert mb.mesh_routing_objects(VARS) == mb.mesh_routing_objects(spec)
+    assert mb.mesh_network_policies(VARS) == mb.mesh_network_policies(spec)
+    assert len(mb.mesh_network_policies(spec)) == 3 * 3 + 2
+
+
+def test_invalid_spec_is_a_filter_error_naming_the_path():
+    with pytest.raises(AnsibleFilterError, match=r"mesh_flows\[0\]\.protocol: 'TPC' is not one of TCP, UDP, SCTP"):
+        mb.mesh_spec(dict(VARS, mesh_flows=[{"from": "scan", "to": "character", "protocol": "TPC"}]))
+    with pytest.raises(AnsibleFilterError):
+        mb.mesh_spec(["not", "a", "dict"])
+
+
+def test_manifest_is_multi_document_yaml():
+    objs = mb.mesh_routing_objects(VARS)
+    text = mb.mesh_manifest(objs, header="line one\nline two")
+    assert text.startswith("# line one\n# line two\n---\n")
+    assert list(yaml.safe_load_all(text)) == objs
+    assert text.count("\n---\n") == len(objs)
+
+
+def test_prune_candidates():
+    desired = mb.mesh_routing_objects(VARS)
+    live = desired + [{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                       "metadata": {"name": "chat-vs", "namespace": "chat", "uid": "1"}, "spec": {}}]
+    assert mb.mesh_prune_candidates(live, desired) == [
+        {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "chat-vs", "namespace": "chat"}}]
+    assert mb.mesh_prune_candidates(desired, desired) == []
+
+
+def test_changed_objects_and_report():
+    defs = mb.mesh_routing_objects(VARS)[:3]
+    result = {"changed": True, "result": {"results": [
+        {"changed": False, "method": "apply"},
+        {"changed": True, "method": "apply", "diff": {"before": {"metadata": {"name": "istio-ingress", "annotations": {"a": "1"}}},
+                                                      "after": {"metadata": {"name": "istio-ingress", "annotations": {"a": "2"}}}}},
+        {"changed": True, "method": "apply", "diff": {}},
+    ]}}
+    assert mb.mesh_changed_objects(defs, result) == defs[1:]
+    report = mb.mesh_apply_report(defs, result)
+    assert report[0] == "update Ingress istio-system/istio-ingress"
+    assert "    -    a: '1'" in report and "    +    a: '2'" in report
+    assert report[-1] == "create VirtualService istio-system/gateway-health-check"
+    single = {"changed": True, "method": "apply"}
+    assert mb.mesh_changed_objects(defs[:1], single) == defs[:1]
+    assert mb.mesh_changed_objects(defs, {"result": {"results": []}}) == defs  # unpaired: apply all
+
+
+def test_object_refs():
+    assert mb.mesh_object_refs(mb.mesh_routing_objects(VARS))[:2] == [
+        "Gateway istio-system/eco2-gateway", "Ingress istio-system/istio-ingress"]
