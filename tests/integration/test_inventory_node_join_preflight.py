@@ -1,0 +1,33 @@
+"""node_join preflight on the sample inventories: bad input fails before anything is written or contacted."""
+from __future__ import annotations
+
+from tests.lib.ansible_run import run_playbook
+
+
+def test_master_missing_from_masters_fails_first():
+    res = run_playbook("playbooks/istio.yml", "--tags", "node_join", inventory="inventory/dev",
+                       extra_vars={"node_join_master_host": "k8s-api-auth"})
+    assert res.rc != 0, res
+    assert "k8s-ingress-gateway: node_join_master_host=k8s-api-auth is not a host of group 'masters'" in res.stdout, res
+    assert "UNREACHABLE" not in res.stdout, res  # no host contacted
+
+
+def test_render_mode_bad_effect_writes_nothing(tmp_path):
+    out = tmp_path / "render"
+    res = run_playbook("playbooks/istio.yml", "--tags", "node_join", inventory="inventory/dev",
+                       extra_vars={"mesh_render_dir": str(out),
+                                   "node_profile_taints": [{"key": "role", "value": "ingress-gateway",
+                                                            "effect": "NoScheduel"}]})
+    assert res.rc != 0, res
+    assert "k8s-ingress-gateway: node_profile_taints[0].effect: invalid taint effect 'NoScheduel'" in res.stdout, res
+    assert not (out / "nodes").exists()
+
+
+def test_render_mode_writes_every_target_host(tmp_path):
+    out = tmp_path / "render"
+    res = run_playbook("playbooks/istio.yml", "--tags", "node_join", inventory="inventory/dev",
+                       extra_vars={"mesh_render_dir": str(out), "mesh_join_hosts": "k8s_cluster"})
+    assert res.rc == 0, res
+    assert len(list((out / "nodes").glob("*.kubelet.conf"))) == 24
+    gw = (out / "nodes/k8s-ingress-gateway.kubelet.conf").read_text()
+    assert "--register-with-taints=role=ingress-gateway:NoSchedule" in gw
