@@ -495,7 +495,7 @@ def check_vs_conflicts(world):
     out = []
     mine = {_key(o) for o in world.objects}
     vss = sorted(_kind(world.all, "VirtualService"), key=lambda o: (_key(o) not in mine, _ns(o) or "", _name(o) or ""))
-    seen = []  # (gateway, host, sig, vs)
+    seen = []  # (gateway, host, sig, vs, field)
     reported = set()
     for vs in vss:
         hosts = (vs.get("spec") or {}).get("hosts") or []
@@ -504,7 +504,7 @@ def check_vs_conflicts(world):
         for gw in gateways:
             for host in hosts:
                 for field, sig in sigs:
-                    for other_gw, other_host, other_sig, other in seen:
+                    for other_gw, other_host, other_sig, other, other_field in seen:
                         if other is vs or other_gw != gw or other_sig != sig or not hosts_overlap(host, other_host):
                             continue
                         a, b = sorted([ref(vs), ref(other)])
@@ -515,13 +515,13 @@ def check_vs_conflicts(world):
                         reported.add((a, b, sig))
                         target = vs if _key(vs) in mine else other
                         out.append(finding(
-                            "vs-conflict", ref(target), field if target is vs else "spec.http",
+                            "vs-conflict", ref(target), field if target is vs else other_field,
                             "%s and %s both claim host %s, %s on Gateway %s/%s; Istio serves only one of them."
                             % (ref(other), ref(vs), host if "*" not in host else other_host, _describe_match(sig),
                                gw[0], gw[1]),
                             "give each route its own prefix (mesh_domains[].prefixes) or delete the leftover "
                             "VirtualService"))
-                    seen.append((gw, host, sig, vs))
+                    seen.append((gw, host, sig, vs, field))
     return out
 
 

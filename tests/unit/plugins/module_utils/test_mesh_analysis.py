@@ -219,7 +219,7 @@ def test_conflict_with_a_live_leftover():
     leftover["metadata"] = {"name": "auth-legacy", "namespace": "auth"}
     leftover["spec"]["hosts"] = ["*"]
     (f,) = only(run(spec, checks=["routing"], live=[leftover]), "vs-conflict")
-    assert f["object"] == "VirtualService auth/auth-vs"
+    assert f["object"] == "VirtualService auth/auth-vs" and f["field"] == "spec.http[0].match[0]"
     assert "auth/auth-legacy" in f["message"]
 
 
