@@ -115,13 +115,14 @@ def namespace_report(namespace, pods, replicasets, deployments):
 
 
 def summary_lines(reports):
-    """Readable lines: one per namespace, then one per pod that is not 2/2 with its reason."""
+    """Readable lines: one per namespace with its pods' ready counts, then the reason for each pod not 2/2."""
     lines = []
     for rep in reports:
         total = len(rep["pods"])
         good = sum(1 for p in rep["pods"] if p["ok"])
-        lines.append("%s: %d/%d pods with a ready sidecar%s" % (
-            rep["namespace"], good, total, "" if rep["ready"] else " (NOT READY)"))
+        pods = ", ".join("%s %s" % (p["name"], p["ready"]) for p in rep["pods"]) or "no pods"
+        lines.append("%s: %d/%d pods with a ready sidecar%s (%s)" % (
+            rep["namespace"], good, total, "" if rep["ready"] else " NOT READY", pods))
         for pod in rep["pods"]:
             if not pod["ok"]:
                 lines.append("  %s %s on %s: %s" % (pod["name"], pod["ready"], pod["node"] or "-", pod["reason"]))

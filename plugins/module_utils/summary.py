@@ -78,7 +78,7 @@ def routes(virtual_services):
                 dests.append("direct %s" % http["directResponse"].get("status"))
             rows.append({"virtualservice": "%s/%s" % (meta.get("namespace"), meta.get("name")),
                          "hosts": hosts, "match": " | ".join(matches), "destination": ", ".join(dests)})
-    return sorted(rows, key=lambda r: (r["virtualservice"], r["match"]))
+    return sorted(rows, key=lambda r: (r["hosts"], r["match"], r["virtualservice"]))
 
 
 def policy_counts(policies):

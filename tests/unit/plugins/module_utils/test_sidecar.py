@@ -63,3 +63,8 @@ def test_terminating_pods_are_ignored():
 
 def test_empty_namespace_with_no_deployments_is_ready():
     assert sidecar.namespace_report("x", [], [], [])["ready"]
+
+
+def test_summary_lines_show_each_pods_ready_count():
+    rep = sidecar.namespace_report("scan", [pod("scan-api-1", ["app", "istio-proxy"])], RS, DEPLOY)
+    assert sidecar.summary_lines([rep]) == ["scan: 1/1 pods with a ready sidecar (scan-api-1 2/2)"]
