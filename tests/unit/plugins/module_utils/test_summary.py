@@ -28,9 +28,9 @@ def test_routes_flatten_matches_and_destinations():
                              "route": [{"destination": {"host": "scan-api.scan.svc.cluster.local", "port": {"number": 8000}}}]},
                             {"match": [{"uri": {"exact": "/healthz/ready"}}], "directResponse": {"status": 200}}]}}
     rows = summary.routes([vs])
-    assert rows[1] == {"virtualservice": "scan/scan", "hosts": "api.dev.growbin.app", "match": "exact /healthz/ready",
+    assert rows[0] == {"virtualservice": "scan/scan", "hosts": "api.dev.growbin.app", "match": "exact /healthz/ready",
                        "destination": "direct 200"}
-    assert rows[0]["destination"] == "scan-api.scan.svc.cluster.local:8000" and rows[0]["match"] == "prefix /api/v1/scan"
+    assert rows[1]["destination"] == "scan-api.scan.svc.cluster.local:8000" and rows[1]["match"] == "prefix /api/v1/scan"
 
 
 def test_placement_filters_by_labels():
