@@ -62,8 +62,12 @@ def apply_defaults(api: "Api", plural: str, group: str, obj: dict, old: dict | N
             spec.setdefault("replicas", 1)
         spec.setdefault("revisionHistoryLimit", 10)
         if plural == "deployments":
-            spec.setdefault("strategy", {"type": "RollingUpdate",
-                                         "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+            strategy = spec.setdefault("strategy", {})
+            strategy.setdefault("type", "RollingUpdate")
+            if strategy["type"] == "RollingUpdate":
+                ru = strategy.setdefault("rollingUpdate", {})
+                ru.setdefault("maxUnavailable", "25%")
+                ru.setdefault("maxSurge", "25%")
             spec.setdefault("progressDeadlineSeconds", 600)
         if plural == "statefulsets":
             spec.setdefault("podManagementPolicy", "OrderedReady")

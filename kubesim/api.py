@@ -482,6 +482,28 @@ class Api:
                                    dry_run=dry_run))
         return out
 
+    def evict(self, ns: str | None, name: str, *, dry_run: bool = False) -> None:
+        """The pods/eviction subresource: a delete that honours PodDisruptionBudgets (as `kubectl drain` uses)."""
+        from .selectors import match_label_selector
+        pods = self.registry.types[("", "pods")]
+        pod = self.get(pods, ns, name)
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in (pod.get("status") or {}).get("conditions") or [])
+        for pdb in self.store.list(("policy", "poddisruptionbudgets"), ns):
+            if not match_label_selector((pdb.get("spec") or {}).get("selector"),
+                                        (pod.get("metadata") or {}).get("labels")):
+                continue
+            st = pdb.get("status") or {}
+            if ready and int(st.get("disruptionsAllowed", 0)) <= 0:
+                raise ApiError(429, "TooManyRequests",
+                               "Cannot evict pod as it would violate the pod's disruption budget.",
+                               {"causes": [{"reason": "DisruptionBudget", "message":
+                                            f"The disruption budget {pdb['metadata']['name']} needs "
+                                            f"{st.get('desiredHealthy', 0)} healthy pods and has "
+                                            f"{st.get('currentHealthy', 0)} currently"}]})
+        if not dry_run:
+            self.delete(pods, ns, name, {})
+
     # ------------------------------------------------------------------ controller helpers
     def write_status(self, rt: ResourceType, obj: dict, status: dict) -> dict | None:
         """Set status on a stored object if it differs; controllers use this (no managedFields churn)."""

@@ -1,13 +1,14 @@
 """Decode the Kubernetes protobuf request bodies real clients send (k8s\\0 + runtime.Unknown).
 
-Only the message types helm and kubectl are seen sending are understood: Secret, ConfigMap,
-Namespace, ServiceAccount, DeleteOptions (plus ObjectMeta and its parts). Field numbers follow
-the published generated.proto of k8s.io/api and apimachinery.
+Typed clients (helm's release Secrets, `kubectl create ...`, `kubectl drain`'s Evictions) send the built-in
+kinds this way. A small hand-written wire decoder walks the message using the field tables in pbschema.py
+(generated from k8s.io/api's .proto files); apimachinery's special types are decoded by hand below.
 """
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import struct
 from typing import Any, Callable
 
 from .errors import ApiError
@@ -121,8 +122,9 @@ def object_meta(buf: bytes) -> dict:
     labels, annotations, owners, finalizers, managed = [], [], [], [], []
     for n, _, x in fields(buf):
         if n in strs:
-            out[strs[n]] = _s(x)
-        elif n == 7:
+            if x:
+                out[strs[n]] = _s(x)
+        elif n == 7 and x:
             out["generation"] = _int64(x)
         elif n == 8:
             out["creationTimestamp"] = _time(x)
@@ -160,64 +162,166 @@ def _b64(x: bytes) -> str:
     return base64.b64encode(x).decode()
 
 
-def secret(buf: bytes) -> dict:
-    out: dict[str, Any] = {}
-    data, sdata = [], []
+def _quantity(buf: bytes) -> str:
+    return next((_s(x) for n, _, x in fields(buf) if n == 1), "0")
+
+
+def _int_or_string(buf: bytes) -> int | str:
+    kind, ival, sval = 0, 0, ""
     for n, _, x in fields(buf):
         if n == 1:
-            out["metadata"] = object_meta(x)
+            kind = x
         elif n == 2:
-            data.append(x)
+            ival = _int64(x)
         elif n == 3:
-            out["type"] = _s(x)
-        elif n == 4:
-            sdata.append(x)
-        elif n == 5:
-            out["immutable"] = bool(x)
-    if data:
-        out["data"] = _map(data, _b64)
-    if sdata:
-        out["stringData"] = _map(sdata)
+            sval = _s(x)
+    return sval if kind == 1 else ival
+
+
+def _micro_time(buf: bytes) -> str:
+    secs = nanos = 0
+    for n, _, x in fields(buf):
+        if n == 1:
+            secs = _int64(x)
+        elif n == 2:
+            nanos = x
+    t = dt.datetime.fromtimestamp(secs, dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos // 1000:06d}Z"
+
+
+def _label_selector(buf: bytes) -> dict:
+    out: dict[str, Any] = {}
+    labels, exprs = [], []
+    for n, _, x in fields(buf):
+        if n == 1:
+            labels.append(x)
+        elif n == 2:
+            req: dict[str, Any] = {}
+            vals = []
+            for m, _, y in fields(x):
+                if m == 1:
+                    req["key"] = _s(y)
+                elif m == 2:
+                    req["operator"] = _s(y)
+                elif m == 3:
+                    vals.append(_s(y))
+            if vals:
+                req["values"] = vals
+            exprs.append(req)
+    if labels:
+        out["matchLabels"] = _map(labels)
+    if exprs:
+        out["matchExpressions"] = exprs
     return out
 
 
-def config_map(buf: bytes) -> dict:
+def _meta_condition(buf: bytes) -> dict:
+    names = {1: "type", 2: "status", 5: "reason", 6: "message"}
     out: dict[str, Any] = {}
-    data, bdata = [], []
     for n, _, x in fields(buf):
-        if n == 1:
-            out["metadata"] = object_meta(x)
-        elif n == 2:
-            data.append(x)
+        if n in names:
+            out[names[n]] = _s(x)
         elif n == 3:
-            bdata.append(x)
+            out["observedGeneration"] = _int64(x)
         elif n == 4:
-            out["immutable"] = bool(x)
-    if data:
-        out["data"] = _map(data)
-    if bdata:
-        out["binaryData"] = _map(bdata, _b64)
+            out["lastTransitionTime"] = _time(x)
     return out
 
 
-def namespace(buf: bytes) -> dict:
-    out: dict[str, Any] = {}
-    for n, _, x in fields(buf):
-        if n == 1:
-            out["metadata"] = object_meta(x)
-        elif n == 2:
-            fin = [_s(y) for m, _, y in fields(x) if m == 1]
-            out["spec"] = {"finalizers": fin} if fin else {}
+_META = "k8s.io.apimachinery.pkg.apis.meta.v1."
+SPECIAL: dict[str, Callable[[bytes], Any]] = {
+    "k8s.io.apimachinery.pkg.api.resource.Quantity": _quantity,
+    "k8s.io.apimachinery.pkg.util.intstr.IntOrString": _int_or_string,
+    _META + "Time": _time, _META + "MicroTime": _micro_time, _META + "ObjectMeta": lambda b: object_meta(b),
+    _META + "LabelSelector": _label_selector, _META + "Condition": _meta_condition,
+    _META + "DeleteOptions": lambda b: delete_options(b),
+}
+# Go fields that are pointers (or otherwise keep zero values) in JSON; other zero scalars are omitted
+# like `omitempty` does, because gogo-protobuf writes non-pointer scalars even when they are zero.
+KEEP_ZERO = {"replicas", "minReplicas", "automountServiceAccountToken", "terminationGracePeriodSeconds",
+             "backoffLimit", "completions", "parallelism", "suspend", "enableServiceLinks",
+             "allocateLoadBalancerNodePorts", "revisionHistoryLimit", "progressDeadlineSeconds",
+             "successfulJobsHistoryLimit", "failedJobsHistoryLimit", "ttlSecondsAfterFinished",
+             "activeDeadlineSeconds", "runAsUser", "runAsGroup", "runAsNonRoot", "privileged",
+             "allowPrivilegeEscalation", "readOnlyRootFilesystem", "defaultMode", "optional", "tolerationSeconds",
+             "priority", "value", "maxSurge", "maxUnavailable", "partition", "port",
+             "containerPort", "weight", "holderIdentity", "leaseDurationSeconds", "leaseTransitions",
+             "timeoutSeconds", "minAvailable"}
+# Embedded Go structs (`json:",inline"`): their fields belong to the parent object.
+INLINE = {"volumeSource", "persistentVolumeSource", "ephemeralContainerCommon", "localObjectReference", "handler",
+          "ingressRuleValue", "ruleWithOperations", "rule"}
+_SCALARS = {"string", "int32", "int64", "bool", "bytes", "double", "float"}
+
+
+def _scalar(typ: str, wt: int, val: Any) -> Any:
+    if typ == "string":
+        return _s(val)
+    if typ == "bytes":
+        return _b64(val)
+    if typ == "bool":
+        return bool(val)
+    if typ in ("int32", "int64"):
+        v = _int64(val)
+        return v - (1 << 32) if typ == "int32" and v >= 1 << 31 else v
+    if typ == "double":
+        return struct.unpack("<d", val.to_bytes(8, "little"))[0]
+    if typ == "float":
+        return struct.unpack("<f", val.to_bytes(4, "little"))[0]
+    return val
+
+
+def _packed(typ: str, raw: bytes) -> list:
+    out, pos = [], 0
+    while pos < len(raw):
+        v, pos = _varint(raw, pos)
+        out.append(_scalar(typ, 0, v))
     return out
 
 
-def service_account(buf: bytes) -> dict:
+def _value(typ: str, wt: int, val: Any) -> Any:
+    if typ in _SCALARS:
+        return _scalar(typ, wt, val)
+    return message(typ, val)
+
+
+def message(name: str, buf: bytes) -> Any:
+    """Decode a message of the named (fully qualified) type into its JSON form."""
+    if name in SPECIAL:
+        return SPECIAL[name](buf)
+    from .pbschema import SCHEMA
+    schema = SCHEMA.get(name)
+    if schema is None:
+        return {}
     out: dict[str, Any] = {}
-    for n, _, x in fields(buf):
-        if n == 1:
-            out["metadata"] = object_meta(x)
-        elif n == 4:
-            out["automountServiceAccountToken"] = bool(x)
+    for num, wt, val in fields(buf):
+        spec = schema.get(num)
+        if spec is None:
+            continue
+        jname, typ, repeated = spec
+        if typ.startswith("map:"):
+            vtyp = typ[4:]
+            key, value = "", None
+            for m, mwt, x in fields(val):
+                if m == 1:
+                    key = _s(x)
+                elif m == 2:
+                    value = _value(vtyp, mwt, x)
+            out.setdefault(jname, {})[key] = value if value is not None else _value(vtyp, 0, b"" if vtyp not in (
+                "int32", "int64", "bool") else 0)
+        elif repeated:
+            if wt == 2 and typ in ("int32", "int64", "bool"):
+                out.setdefault(jname, []).extend(_packed(typ, val))
+            else:
+                out.setdefault(jname, []).append(_value(typ, wt, val))
+        else:
+            v = _value(typ, wt, val)
+            if v == "" or (typ in _SCALARS and v in (0, False) and jname not in KEEP_ZERO
+                           and not isinstance(v, float)):
+                continue
+            if jname in INLINE and isinstance(v, dict):
+                out.update(v)
+            else:
+                out[jname] = v
     return out
 
 
@@ -246,12 +350,6 @@ def delete_options(buf: bytes) -> dict:
     return out
 
 
-DECODERS: dict[str, Callable[[bytes], dict]] = {
-    "Secret": secret, "ConfigMap": config_map, "Namespace": namespace, "ServiceAccount": service_account,
-    "DeleteOptions": delete_options,
-}
-
-
 def decode(body: bytes) -> dict:
     if not body.startswith(MAGIC):
         raise ApiError(400, "BadRequest", "protobuf body lacks the k8s\\0 prefix")
@@ -266,10 +364,13 @@ def decode(body: bytes) -> dict:
                     kind = _s(y)
         elif n == 2:
             raw = x
-    dec = DECODERS.get(kind)
-    if dec is None:
+    from .pbschema import KINDS
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    if kind == "DeleteOptions":
+        obj = delete_options(raw)
+    elif (group, kind) in KINDS:
+        obj = message(KINDS[(group, kind)], raw)
+    else:
         raise ApiError(415, "UnsupportedMediaType",
-                       f"kubesim cannot decode protobuf bodies of kind {kind!r}; send JSON")
-    obj = dec(raw)
-    obj = {"apiVersion": api_version, "kind": kind, **obj}
-    return obj
+                       f"kubesim cannot decode protobuf bodies of kind {kind!r} ({api_version}); send JSON")
+    return {"apiVersion": api_version, "kind": kind, **obj}

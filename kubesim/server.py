@@ -295,9 +295,9 @@ class Server:
                                   version=t.version)
             return self._json(self.api.out(rt, obj, t.version), 201)
         if m == "POST" and sub == "eviction":
-            obj = self.api.get(rt, t.namespace, t.name)
-            if not dry_run:
-                self.api.delete(rt, t.namespace, t.name, {})
+            body = await self._body(request) or {}
+            opts = body.get("deleteOptions") or {}
+            self.api.evict(t.namespace, t.name, dry_run=dry_run or "All" in (opts.get("dryRun") or []))
             return self._json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                "code": 201}, 201)
         if m == "POST" and sub == "token":

@@ -291,3 +291,27 @@ def test_cordon_and_drain_style_node_edits(sim):
     assert "SchedulingDisabled" in kubectl(sim, "get", "node", "k8s-api-scan").stdout
     kubectl(sim, "uncordon", "k8s-api-scan")
     assert not kubectl_json(sim, "get", "node", "k8s-api-scan")["spec"].get("unschedulable")
+
+
+def test_typed_kubectl_create_commands_send_protobuf(sim):
+    sim.clear_requests()
+    kubectl(sim, "-n", "kc", "create", "deployment", "typed", "--image=nginx:1.27", "--replicas=2", "--port=80")
+    kubectl(sim, "-n", "kc", "create", "role", "reader", "--verb=get,list", "--resource=pods")
+    kubectl(sim, "-n", "kc", "create", "rolebinding", "reader", "--role=reader", "--serviceaccount=kc:default")
+    kubectl(sim, "-n", "kc", "create", "ingress", "web", "--rule=shop.example.com/*=shop:80")
+    token = kubectl(sim, "-n", "kc", "create", "token", "default").stdout.strip()
+    assert token
+    creates = [r for r in sim.requests() if r["verb"] == "create"]
+    assert all(r["status"] == 201 for r in creates), creates
+    kubectl(sim, "-n", "kc", "rollout", "status", "deployment/typed", "--timeout=20s")
+    dep = kubectl_json(sim, "-n", "kc", "get", "deploy", "typed")
+    assert dep["spec"]["template"]["spec"]["containers"][0]["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
+    assert dep["spec"]["strategy"]["type"] == "RollingUpdate"
+    role = kubectl_json(sim, "-n", "kc", "get", "role", "reader")
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]
+    rb = kubectl_json(sim, "-n", "kc", "get", "rolebinding", "reader")
+    assert rb["subjects"] == [{"kind": "ServiceAccount", "name": "default", "namespace": "kc"}]
+    ing = kubectl_json(sim, "-n", "kc", "get", "ingress", "web")
+    path = ing["spec"]["rules"][0]["http"]["paths"][0]
+    assert ing["spec"]["rules"][0]["host"] == "shop.example.com"
+    assert path["backend"]["service"] == {"name": "shop", "port": {"number": 80}}

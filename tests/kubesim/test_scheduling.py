@@ -224,3 +224,45 @@ spec:
                      .get("expectedPods") and p)
     assert pdb["status"]["currentHealthy"] == 2 and pdb["status"]["desiredHealthy"] == 1
     assert pdb["status"]["disruptionsAllowed"] == 1
+
+
+def test_drain_respects_pod_disruption_budgets(sim):
+    apply_yaml(sim, """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: critical, namespace: sched}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: critical}}
+  template:
+    metadata: {labels: {app: critical}}
+    spec:
+      nodeSelector: {role: control-plane}
+      tolerations: [{key: role, operator: Equal, value: control-plane, effect: NoSchedule}]
+      containers: [{name: c, image: busybox:1}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: critical, namespace: sched}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: critical}}
+""")
+    kubectl(sim, "-n", "sched", "rollout", "status", "deploy/critical", "--timeout=20s")
+    wait_until(lambda: kubectl_json(sim, "-n", "sched", "get", "pdb", "critical").get("status", {})
+               .get("currentHealthy") == 1)
+    out = kubectl(sim, "drain", "k8s-master", "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout=3s",
+                  check=False)
+    assert out.returncode != 0
+    assert "Cannot evict pod as it would violate the pod's disruption budget" in out.stderr
+    assert kubectl_json(sim, "get", "node", "k8s-master")["spec"]["unschedulable"] is True
+    kubectl(sim, "-n", "sched", "delete", "pdb", "critical")
+    out = kubectl(sim, "drain", "k8s-master", "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout=10s")
+    assert "drained" in out.stdout
+    # the replacement pod cannot go anywhere while the only control-plane node is cordoned
+    pods = wait_until(lambda: [p for p in kubectl_json(sim, "-n", "sched", "get", "pods", "-l", "app=critical")["items"]
+                               if not p["spec"].get("nodeName")])
+    cond = next(c for c in pods[0]["status"].get("conditions", []) if c["type"] == "PodScheduled")
+    assert "1 node(s) were unschedulable" in cond["message"]
+    kubectl(sim, "uncordon", "k8s-master")
+    kubectl(sim, "-n", "sched", "rollout", "status", "deploy/critical", "--timeout=20s")
