@@ -307,7 +307,7 @@ def check_alb_health(world):
         answered = False
         partial = None
         for vs in _kind(world.all, "VirtualService"):
-            bound = [(ns, name) for _, ns, name in _gateway_refs(vs)]
+            bound = [(ref_[1], ref_[2]) for ref_ in _gateway_refs(vs)]
             if not any((_ns(gw), _name(gw)) in bound for gw in star):
                 continue
             if not any(host_matches(h, PROBE_HOST) for h in (vs.get("spec") or {}).get("hosts") or []):
@@ -499,7 +499,7 @@ def check_vs_conflicts(world):
     reported = set()
     for vs in vss:
         hosts = (vs.get("spec") or {}).get("hosts") or []
-        gateways = [(ns, name) for _, ns, name in _gateway_refs(vs)]
+        gateways = [(ref_[1], ref_[2]) for ref_ in _gateway_refs(vs)]
         sigs = _route_signatures(vs)
         for gw in gateways:
             for host in hosts:

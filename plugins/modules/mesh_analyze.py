@@ -9,7 +9,7 @@ module: mesh_analyze
 short_description: Find the known mesh routing and NetworkPolicy failures before they reach the cluster
 version_added: 0.1.0
 author:
-  - eco2.mesh maintainers
+  - eco2.mesh maintainers (@eco2-team)
 description:
   - Analyses the objects about to be applied (O(objects), typically the output of the P(eco2.mesh.mesh_routing#filter)
     and P(eco2.mesh.mesh_network_policies#filter) filters) and, with O(cluster=true), what the live cluster holds
@@ -87,8 +87,10 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Reads only; the same in check mode.
     support: full
   diff_mode:
+    description: Returns no diff; it never changes anything.
     support: none
 notes:
   - The ALB sends its health probe to each target with the target's IP as C(Host), which only a Gateway host C(*)

@@ -92,8 +92,8 @@ def test_domain_and_platform_virtual_services():
         "route": [{"destination": {"host": "scan-api.scan.svc.cluster.local", "port": {"number": 8000}}}]}]}
     argocd = objs["VirtualService argocd/argocd-vs"]["spec"]
     assert argocd["hosts"] == ["argocd.dev.growbin.app"]
-    assert argocd["http"][0]["route"][0]["destination"] == {"host": "argocd-server.argocd.svc.cluster.local",
-                                                             "port": {"number": 80}}
+    want = {"host": "argocd-server.argocd.svc.cluster.local", "port": {"number": 80}}
+    assert argocd["http"][0]["route"][0]["destination"] == want
 
 
 def test_longest_prefix_first():

@@ -21,6 +21,10 @@ def ml(**labels):
     return {"matchLabels": {k.replace("__", "-").replace("_", "."): v for k, v in labels.items()}}
 
 
+def gw_peer(ns):
+    return {"namespaceSelector": nsname(ns), "podSelector": ml(app="istio-ingressgateway")}
+
+
 def nsname(name):
     return {"matchLabels": {"kubernetes.io/metadata.name": name}}
 
@@ -105,17 +109,15 @@ CASES = [
     ("namespaceSelector {} does not match outside the cluster", EXTERNAL, CHAR, 8000, "TCP",
      [pol("character", "cluster", ingress=[{"from": [{"namespaceSelector": {}}]}])], False),
     ("ns AND pod in one peer: both match", GATEWAY, CHAR, 8000, "TCP",
-     [pol("character", "gw", ingress=[{"from": [{"namespaceSelector": nsname("istio-system"),
-                                                  "podSelector": ml(app="istio-ingressgateway")}]}])], True),
+     [pol("character", "gw", ingress=[{"from": [gw_peer("istio-system")]}])], True),
     ("ns AND pod in one peer: istiod (same ns, other labels) denied", ISTIOD, CHAR, 8000, "TCP",
-     [pol("character", "gw", ingress=[{"from": [{"namespaceSelector": nsname("istio-system"),
-                                                  "podSelector": ml(app="istio-ingressgateway")}]}])], False),
+     [pol("character", "gw", ingress=[{"from": [gw_peer("istio-system")]}])], False),
     ("two peers are OR: istiod matches the namespace-only peer", ISTIOD, CHAR, 8000, "TCP",
-     [pol("character", "or", ingress=[{"from": [{"namespaceSelector": nsname("istio-system")},
-                                                  {"podSelector": ml(app="istio-ingressgateway")}]}])], True),
+     [pol("character", "or", ingress=[{"from": [
+         {"namespaceSelector": nsname("istio-system")}, {"podSelector": ml(app="istio-ingressgateway")}]}])], True),
     ("two peers are OR: pod-only peer looks in the policy namespace", GATEWAY, CHAR, 8000, "TCP",
-     [pol("character", "or", ingress=[{"from": [{"namespaceSelector": nsname("auth")},
-                                                  {"podSelector": ml(app="istio-ingressgateway")}]}])], False),
+     [pol("character", "or", ingress=[{"from": [
+         {"namespaceSelector": nsname("auth")}, {"podSelector": ml(app="istio-ingressgateway")}]}])], False),
     ("namespace label selector (custom labels)", AUTH, CHAR, 8000, "TCP",
      [pol("character", "team", ingress=[{"from": [{"namespaceSelector": ml(team="a")}]}])], True),
     ("namespace label selector misses", AUTH, CHAR, 8000, "TCP",
@@ -135,8 +137,8 @@ CASES = [
     ("ipBlock matches an external client", EXTERNAL, CHAR, 8000, "TCP",
      [pol("character", "ip", ingress=[{"from": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]}])], True),
     ("ipBlock except carves the client out", EXTERNAL, CHAR, 8000, "TCP",
-     [pol("character", "ip", ingress=[{"from": [{"ipBlock": {"cidr": "203.0.113.0/24",
-                                                              "except": ["203.0.113.0/28"]}}]}])], False),
+     [pol("character", "ip", ingress=[{"from": [
+         {"ipBlock": {"cidr": "203.0.113.0/24", "except": ["203.0.113.0/28"]}}]}])], False),
     ("egress ipBlock to an external address", SCAN, EXTERNAL, 443, "TCP",
      [pol("scan", "out", types=["Egress"], egress=[{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
                                                     "ports": [{"port": 443}]}])], True),
