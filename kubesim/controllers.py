@@ -13,6 +13,7 @@ from typing import Any
 from . import scheduler
 from .api import Api
 from .errors import ApiError
+from .injection import IstiodWebhookPatcher
 from .objects import condition, controller_of, labels, name_of, now, ns_of, owner_ref, set_condition, short_hash
 from .resources import ResourceType
 from .selectors import match_label_selector
@@ -65,6 +66,7 @@ class Controllers:
         self._task: asyncio.Task | None = None
         self._dirty = False
         self._ip_counter = 10
+        self.istiod = IstiodWebhookPatcher(api)
         self.store.listeners.append(self._on_event)
 
     def rt(self, group: str, plural: str) -> ResourceType:
@@ -117,6 +119,7 @@ class Controllers:
         self.services()
         self.pdbs()
         self.hpas()
+        self.istiod.reconcile()
 
     # ------------------------------------------------------------------ helpers
     def _list(self, group: str, plural: str, ns: str | None = None) -> list[dict]:
@@ -157,21 +160,17 @@ class Controllers:
         for ns in self._list("", "namespaces"):
             name = name_of(ns)
             if ns["metadata"].get("deletionTimestamp"):
-                remaining = 0
                 for rt in list(self.reg.types.values()):
                     if not rt.namespaced:
                         continue
                     for obj in self.store.list(rt.key, name):
-                        remaining += 1
                         try:
                             self.api.delete(rt, name, name_of(obj), {"propagationPolicy": "Background"})
                         except ApiError:
                             pass
                         cur = self.store.get(rt.key, name, name_of(obj))
                         if cur is not None and cur["metadata"].get("deletionTimestamp"):
-                            # finalizers we simulate nothing for: drop them so the namespace can go
-                            new = copy.deepcopy(cur)
-                            new["metadata"]["finalizers"] = []
+                            # nothing runs the finalizers' owners here: drop the object so the namespace can go
                             self.store.remove(rt.key, name, name_of(obj))
                 if not any(self.store.list(rt.key, name) for rt in self.reg.types.values() if rt.namespaced):
                     self.store.remove(("", "namespaces"), None, name)
@@ -202,11 +201,8 @@ class Controllers:
             if refs and not any(r.get("uid") in uids for r in refs):
                 rt = self.reg.types.get(key)
                 if rt is not None and self.store.get(key, ns_of(obj) or None, name_of(obj)) is not None:
-                    policy = "Foreground" if any(
-                        "foregroundDeletion" in (self.store.get(key, ns_of(obj) or None, name_of(obj)) or {})
-                        .get("metadata", {}).get("finalizers", []) for _ in [0]) else "Background"
-                    try:
-                        self.api.delete(rt, ns_of(obj) or None, name_of(obj), {"propagationPolicy": policy})
+                    try:  # all owners are gone: background deletion, like the garbage collector
+                        self.api.delete(rt, ns_of(obj) or None, name_of(obj), {"propagationPolicy": "Background"})
                     except ApiError:
                         pass
         for key, obj in items:
@@ -540,6 +536,9 @@ class Controllers:
         for pod in self._list("", "pods"):
             spec = pod.get("spec") or {}
             node = nodes.get(spec.get("nodeName") or "")
+            if spec.get("nodeName") and node is None:
+                self._delete("", "pods", pod)  # the pod GC removes pods bound to deleted nodes
+                continue
             if node is None or pod["metadata"].get("deletionTimestamp"):
                 continue
             st = pod.get("status") or {}

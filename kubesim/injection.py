@@ -7,6 +7,8 @@ has none a failurePolicy=Fail webhook refuses the pod with the API server's erro
 """
 from __future__ import annotations
 
+import base64
+import copy
 import json
 from typing import TYPE_CHECKING
 
@@ -194,3 +196,42 @@ def _rules_match(hook: dict) -> bool:
         if ("CREATE" in ops or "*" in ops) and ("pods" in res or "*" in res) and ("" in groups or "*" in groups):
             return True
     return False
+
+
+FAKE_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nkubesim istiod self-signed root\n"
+                           b"-----END CERTIFICATE-----\n").decode()
+
+
+class IstiodWebhookPatcher:
+    """What a running istiod does to its webhook configurations: once istiod is Available it writes its CA
+    into every Istio webhook's clientConfig.caBundle and flips the validating webhook's failurePolicy to
+    Fail. Charts leave both empty/Ignore, so naive diffs against the live objects never settle."""
+
+    def __init__(self, api: "Api") -> None:
+        self.api = api
+
+    def _istiod_available(self, ns: str) -> bool:
+        dep = self.api.store.get(("apps", "deployments"), ns, "istiod")
+        conds = ((dep or {}).get("status") or {}).get("conditions") or []
+        return any(c.get("type") == "Available" and c.get("status") == "True" for c in conds)
+
+    def reconcile(self) -> None:
+        for plural in ("mutatingwebhookconfigurations", "validatingwebhookconfigurations"):
+            rt = self.api.registry.types[("admissionregistration.k8s.io", plural)]
+            for cfg in self.api.store.list(rt.key):
+                hooks = cfg.get("webhooks") or []
+                istio = [h for h in hooks if str(h.get("name", "")).endswith(".istio.io")]
+                if not istio:
+                    continue
+                ns = ((istio[0].get("clientConfig") or {}).get("service") or {}).get("namespace", "istio-system")
+                if not self._istiod_available(ns):
+                    continue
+                new = copy.deepcopy(cfg)
+                for h in new.get("webhooks") or []:
+                    if not str(h.get("name", "")).endswith(".istio.io"):
+                        continue
+                    h.setdefault("clientConfig", {})["caBundle"] = FAKE_CA
+                    if plural == "validatingwebhookconfigurations":
+                        h["failurePolicy"] = "Fail"
+                if new != cfg:
+                    self.api.write_object(rt, new)

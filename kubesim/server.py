@@ -59,6 +59,7 @@ class Target:
     subresource: str | None = None
     rt: ResourceType | None = None
     extra: list[str] = field(default_factory=list)
+    watch: bool = False  # the deprecated /watch/ path prefix
 
 
 _REASONS = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 409: "Conflict",
@@ -76,6 +77,9 @@ def parse_target(path: str) -> Target | None:
         group, version, rest = parts[1], parts[2], parts[3:]
     else:
         return None
+    legacy_watch = rest[0] == "watch" and len(rest) > 1
+    if legacy_watch:
+        rest = rest[1:]
     if rest[0] == "namespaces" and len(rest) >= 3 and not (len(rest) == 3 and rest[2] in ("status", "finalize")):
         t = Target(group, version, rest[2], namespace=rest[1])
         tail = rest[3:]
@@ -87,6 +91,7 @@ def parse_target(path: str) -> Target | None:
     if len(tail) > 1:
         t.subresource = tail[1]
         t.extra = tail[2:]
+    t.watch = legacy_watch
     return t
 
 
@@ -143,7 +148,7 @@ class Server:
         if t is not None:
             m = request.method
             if m == "GET":
-                verb = "get" if t.name else ("watch" if q.get("watch") in ("true", "1") else "list")
+                verb = "watch" if t.watch or q.get("watch") in ("true", "1") else ("get" if t.name else "list")
             elif m == "POST":
                 verb = "create"
             elif m == "PUT":
@@ -280,10 +285,13 @@ class Server:
         ua = request.headers.get("User-Agent", "")
         default_manager = ua.split("/")[0] if ua else "unknown"
         sub = t.subresource
+        if m == "GET" and (t.watch or (not t.name and q.get("watch") in ("true", "1"))):
+            return await self.watch(request, t)
         if m == "GET" and not t.name:
-            if q.get("watch") in ("true", "1"):
-                return await self.watch(request, t)
             return self._list_response(request, t)
+        if m == "GET" and sub == "log":
+            self.api.get(rt, t.namespace, t.name)
+            return web.Response(text="", content_type="text/plain")  # nothing runs, so nothing was logged
         if m == "GET":
             obj = self.api.get(rt, t.namespace, t.name)
             if sub == "scale":
@@ -417,6 +425,8 @@ class Server:
         ns = t.namespace if rt.namespaced else None
 
         def matches(obj: dict) -> bool:
+            if t.name and obj["metadata"]["name"] != t.name:
+                return False
             return matches_requirements((obj.get("metadata") or {}).get("labels"), reqs) and fpred(obj)
 
         watcher = Watcher(rt.key, ns, matches)

@@ -105,6 +105,22 @@ def _job_row(o: dict) -> list:
             "0s" if done else "", age(o["metadata"].get("creationTimestamp"))]
 
 
+def _endpoints_row(o: dict) -> list:
+    eps = []
+    for sub in o.get("subsets") or []:
+        for a in sub.get("addresses") or []:
+            for p in sub.get("ports") or [{"port": None}]:
+                eps.append(f"{a['ip']}:{p['port']}" if p.get("port") else a["ip"])
+    text = ",".join(eps[:3]) + (f" + {len(eps) - 3} more..." if len(eps) > 3 else "")
+    return [text or "<none>", age(o["metadata"].get("creationTimestamp"))]
+
+
+def _event_row(o: dict) -> list:
+    inv = o.get("involvedObject") or {}
+    return [age(o.get("lastTimestamp") or o["metadata"].get("creationTimestamp")), o.get("type", ""),
+            o.get("reason", ""), f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}", o.get("message", "")]
+
+
 TABLES: dict[tuple[str, str], tuple[list[dict], Callable[[dict], list]]] = {
     ("", "pods"): ([_col("Ready"), _col("Status"), _col("Restarts", "string"), _col("Age"),
                     _col("IP", priority=1), _col("Node", priority=1), _col("Nominated Node", priority=1),
@@ -129,6 +145,8 @@ TABLES: dict[tuple[str, str], tuple[list[dict], Callable[[dict], list]]] = {
     ("", "secrets"): ([_col("Type"), _col("Data", "integer"), _col("Age")],
                       lambda o: [o.get("type", "Opaque"), len(o.get("data") or {}),
                                  age(o["metadata"].get("creationTimestamp"))]),
+    ("", "endpoints"): ([_col("Endpoints"), _col("Age")], _endpoints_row),
+    ("", "events"): ([_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"), _col("Message")], _event_row),
     ("batch", "jobs"): ([_col("Status"), _col("Completions"), _col("Duration"), _col("Age")], _job_row),
 }
 
@@ -166,8 +184,10 @@ def table(rt: ResourceType, version: str, objects: list[dict], include: str, lis
         cols, row_fn = TABLES[rt.key]
     else:
         cols, row_fn = [_col("Age")], lambda o: [age(o["metadata"].get("creationTimestamp"))]
-    columns = [_col("Name", fmt="name")] + cols
-    columns[0]["description"] = "Name must be unique within a namespace."
+    name_first = rt.key != ("", "events")  # kubectl shows events by time, with the name hidden at priority 1
+    name_col = _col("Name", fmt="name", priority=0 if name_first else 1)
+    name_col["description"] = "Name must be unique within a namespace."
+    columns = [name_col] + cols if name_first else cols + [name_col]
     rows = []
     for o in objects:
         if include == "None":
@@ -176,7 +196,9 @@ def table(rt: ResourceType, version: str, objects: list[dict], include: str, lis
             obj_ref = o
         else:
             obj_ref = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}
-        rows.append({"cells": [o["metadata"]["name"]] + row_fn(o), "object": obj_ref})
+        cells = row_fn(o)
+        cells = [o["metadata"]["name"]] + cells if name_first else cells + [o["metadata"]["name"]]
+        rows.append({"cells": cells, "object": obj_ref})
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta, "columnDefinitions": columns,
             "rows": rows}
 

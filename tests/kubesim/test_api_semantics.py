@@ -399,3 +399,13 @@ def test_concurrent_clients(sim, ns):
     assert len(api(sim, "GET", CM.format(ns=ns) + "?labelSelector=conc%3D1")[1]["items"]) == 50
     s = socket.create_connection(("127.0.0.1", int(sim.url.rsplit(":", 1)[1])))
     s.close()
+
+
+def test_legacy_watch_path_and_pod_logs(sim, ns):
+    api(sim, "POST", CM.format(ns=ns), _cm("legacy-watch"))
+    events = _watch_lines(sim, f"/api/v1/watch/namespaces/{ns}/configmaps/legacy-watch?timeoutSeconds=1", 5)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "legacy-watch")]
+    kubectl(sim, "-n", ns, "run", "logger", "--image=busybox:1")
+    out = kubectl(sim, "-n", ns, "logs", "logger")
+    assert out.returncode == 0 and out.stdout == ""
+    assert kubectl(sim, "auth", "can-i", "delete", "nodes").stdout.strip() == "yes"

@@ -54,9 +54,12 @@ def test_upgrade_install_installs_when_missing(sim):
 
 
 def test_rollback(sim):
-    helm(sim, "rollback", "web", "1", "-n", "shop", "--wait", "--timeout", "30s")
-    assert kubectl_json(sim, "-n", "shop", "get", "cm", "web-config")["data"]["message"] == "hello"
-    hist = json.loads(helm(sim, "history", "web", "-n", "shop", "-o", "json").stdout)
+    helm(sim, "install", "rb", WEBAPP, "-n", "shop", "--wait", "--timeout", "30s", "--set", "message=one")
+    helm(sim, "upgrade", "rb", WEBAPP, "-n", "shop", "--wait", "--timeout", "30s", "--set", "message=two")
+    assert kubectl_json(sim, "-n", "shop", "get", "cm", "rb-config")["data"]["message"] == "two"
+    helm(sim, "rollback", "rb", "1", "-n", "shop", "--wait", "--timeout", "30s")
+    assert kubectl_json(sim, "-n", "shop", "get", "cm", "rb-config")["data"]["message"] == "one"
+    hist = json.loads(helm(sim, "history", "rb", "-n", "shop", "-o", "json").stdout)
     assert [h["status"] for h in hist] == ["superseded", "superseded", "deployed"]
     assert hist[-1]["description"] == "Rollback to 1"
 
@@ -110,12 +113,17 @@ def test_chart_with_crds_hooks_and_custom_resources(sim):
         "changed.example.com"]
 
 
-def test_uninstall_removes_release_objects(sim):
-    helm(sim, "uninstall", "fresh", "-n", "fresh", "--wait")
-    assert kubectl(sim, "-n", "fresh", "get", "deploy", "fresh", check=False).returncode == 1
-    assert kubectl_json(sim, "-n", "fresh", "get", "secrets", "-l", "owner=helm")["items"] == []
-    assert kubectl_json(sim, "-n", "fresh", "get", "pods")["items"] == []
-    helm(sim, "uninstall", "gw2", "-n", "edge")
+def test_uninstall_removes_release_objects_but_keeps_crds(sim):
+    helm(sim, "install", "gone", WEBAPP, "-n", "gone", "--create-namespace", "--wait", "--timeout", "30s")
+    helm(sim, "install", "crd-gone", str(CHARTS / "with-crds"), "-n", "gone", "--wait", "--timeout", "30s")
+    helm(sim, "uninstall", "gone", "-n", "gone", "--wait")
+    assert kubectl(sim, "-n", "gone", "get", "deploy", "gone", check=False).returncode == 1
+    assert [s["metadata"]["name"] for s in kubectl_json(sim, "-n", "gone", "get", "secrets", "-l",
+                                                         "owner=helm")["items"]] == ["sh.helm.release.v1.crd-gone.v1"]
+    assert [p for p in kubectl_json(sim, "-n", "gone", "get", "pods")["items"]
+            if p["metadata"]["labels"].get("app") == "gone"] == []
+    helm(sim, "uninstall", "crd-gone", "-n", "gone")
+    assert kubectl(sim, "-n", "gone", "get", "testgateways", "crd-gone", check=False).returncode == 1
     # CRDs from crds/ are never deleted by helm
     assert kubectl(sim, "get", "crd", "testgateways.networking.kubesim.io", check=False).returncode == 0
 

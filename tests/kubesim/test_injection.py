@@ -34,25 +34,47 @@ def _containers(pod: dict) -> list[str]:
     return [c["name"] for c in pod["spec"]["containers"]]
 
 
-@pytest.fixture(scope="module", autouse=True)
+# The scenario moves forward in stages; each test asks for the stage it needs, so the module also works
+# when pytest-xdist spreads its tests over several workers (each worker builds the stages it uses, in order).
+@pytest.fixture(scope="module")
 def namespaces(sim):
     kubectl(sim, "create", "namespace", "scan")
     kubectl(sim, "label", "namespace", "scan", "istio-injection=enabled")
     kubectl(sim, "create", "namespace", "plain")
     kubectl(sim, "create", "namespace", "revved")
     kubectl(sim, "label", "namespace", "revved", "istio.io/rev=default")
-
-
-def test_1_without_a_webhook_nothing_is_injected(sim):
     _deploy(sim, "before", "scan")
     kubectl(sim, "-n", "scan", "rollout", "status", "deploy/before", "--timeout=20s")
-    assert _containers(_pods(sim, "scan", "before")[0]) == ["api"]
 
 
-def test_2_webhook_without_ready_istiod_refuses_pods(sim):
+@pytest.fixture(scope="module")
+def webhook_without_istiod(sim, namespaces):
     # istiod cannot be placed (no toleration for the control-plane taint), so the webhook has no endpoint
     helm(sim, "install", "istiod", str(CHARTS / "mini-istiod"), "-n", "istio-system", "--create-namespace",
          "--set", "pilot.tolerations=null")
+    _deploy(sim, "refused", "scan")
+    wait_until(lambda: [r for r in kubectl_json(sim, "-n", "scan", "get", "rs", "-l", "app=refused")["items"]
+                        if r.get("status", {}).get("conditions")])
+
+
+@pytest.fixture(scope="module")
+def istiod_ready(sim, webhook_without_istiod):
+    helm(sim, "upgrade", "istiod", str(CHARTS / "mini-istiod"), "-n", "istio-system", "--reset-values", "--wait",
+         "--timeout", "30s")
+    kubectl(sim, "-n", "scan", "rollout", "status", "deploy/refused", "--timeout=20s")
+
+
+@pytest.fixture(scope="module")
+def gateway(sim, istiod_ready):
+    helm(sim, "install", "istio-ingressgateway", str(CHARTS / "mini-gateway"), "-n", "istio-system", "--wait",
+         "--timeout", "30s")
+
+
+def test_1_without_a_webhook_nothing_is_injected(sim, namespaces):
+    assert _containers(_pods(sim, "scan", "before")[0]) == ["api"]
+
+
+def test_2_webhook_without_ready_istiod_refuses_pods(sim, webhook_without_istiod):
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "direct", "labels": {"app": "direct"}},
            "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
     status, err = api(sim, "POST", "/api/v1/namespaces/scan/pods", pod)
@@ -66,8 +88,7 @@ def test_2_webhook_without_ready_istiod_refuses_pods(sim):
     assert api(sim, "POST", "/api/v1/namespaces/plain/pods", pod)[0] == 201
 
 
-def test_3_controller_created_pods_fail_with_replica_failure(sim):
-    _deploy(sim, "refused", "scan")
+def test_3_controller_created_pods_fail_with_replica_failure(sim, webhook_without_istiod):
     rs = wait_until(lambda: [r for r in kubectl_json(sim, "-n", "scan", "get", "rs", "-l", "app=refused")["items"]
                              if r.get("status", {}).get("conditions")])[0]
     cond = rs["status"]["conditions"][0]
@@ -82,10 +103,7 @@ def test_3_controller_created_pods_fail_with_replica_failure(sim):
     assert _pods(sim, "scan", "refused") == []
 
 
-def test_4_ready_istiod_injects_sidecars_and_retries_failed_pods(sim):
-    helm(sim, "upgrade", "istiod", str(CHARTS / "mini-istiod"), "-n", "istio-system", "--reset-values", "--wait",
-         "--timeout", "30s")
-    kubectl(sim, "-n", "scan", "rollout", "status", "deploy/refused", "--timeout=20s")
+def test_4_ready_istiod_injects_sidecars_and_retries_failed_pods(sim, istiod_ready):
     pod = _pods(sim, "scan", "refused")[0]
     assert _containers(pod) == ["api", "istio-proxy"]
     assert [c["name"] for c in pod["spec"]["initContainers"]] == ["istio-init"]
@@ -102,7 +120,7 @@ def test_4_ready_istiod_injects_sidecars_and_retries_failed_pods(sim):
     assert "ReplicaFailure" not in {c["type"] for c in dep["status"]["conditions"]}
 
 
-def test_5_restart_gives_existing_workloads_sidecars(sim):
+def test_5_restart_gives_existing_workloads_sidecars(sim, istiod_ready):
     assert _containers(_pods(sim, "scan", "before")[0]) == ["api"]
     kubectl(sim, "-n", "scan", "rollout", "restart", "deploy/before")
     kubectl(sim, "-n", "scan", "rollout", "status", "deploy/before", "--timeout=20s")
@@ -110,7 +128,7 @@ def test_5_restart_gives_existing_workloads_sidecars(sim):
     assert len(pods) == 1 and _containers(pods[0]) == ["api", "istio-proxy"]
 
 
-def test_6_unlabelled_namespace_and_opt_out_are_not_injected(sim):
+def test_6_unlabelled_namespace_and_opt_out_are_not_injected(sim, istiod_ready):
     _deploy(sim, "noinject", "plain")
     _deploy(sim, "optout", "scan", extra_labels=', sidecar.istio.io/inject: "false"')
     kubectl(sim, "-n", "plain", "rollout", "status", "deploy/noinject", "--timeout=20s")
@@ -119,7 +137,7 @@ def test_6_unlabelled_namespace_and_opt_out_are_not_injected(sim):
     assert _containers(_pods(sim, "scan", "optout")[0]) == ["api"]
 
 
-def test_7_revision_label_selects_the_revision_webhook(sim):
+def test_7_revision_label_selects_the_revision_webhook(sim, istiod_ready):
     _deploy(sim, "revapp", "revved")
     kubectl(sim, "-n", "revved", "rollout", "status", "deploy/revapp", "--timeout=20s")
     pod = _pods(sim, "revved", "revapp")[0]
@@ -127,9 +145,7 @@ def test_7_revision_label_selects_the_revision_webhook(sim):
     assert pod["metadata"]["labels"]["security.istio.io/tlsMode"] == "istio"
 
 
-def test_8_gateway_image_auto_is_replaced(sim):
-    helm(sim, "install", "istio-ingressgateway", str(CHARTS / "mini-gateway"), "-n", "istio-system", "--wait",
-         "--timeout", "30s")
+def test_8_gateway_image_auto_is_replaced(sim, gateway):
     pods = _pods(sim, "istio-system", "istio-ingressgateway")
     assert len(pods) == 1
     pod = pods[0]
@@ -145,12 +161,13 @@ def test_8_gateway_image_auto_is_replaced(sim):
     assert hpa["status"]["desiredReplicas"] == 1
 
 
-def test_9_istiod_pdb_blocks_disruption_with_one_replica(sim):
-    pdb = kubectl_json(sim, "-n", "istio-system", "get", "pdb", "istiod")
+def test_9_istiod_pdb_blocks_disruption_with_one_replica(sim, istiod_ready):
+    pdb = wait_until(lambda: (p := kubectl_json(sim, "-n", "istio-system", "get", "pdb", "istiod"))
+                     .get("status", {}).get("currentHealthy") == 1 and p)
     assert pdb["status"]["currentHealthy"] == 1 and pdb["status"]["disruptionsAllowed"] == 0
 
 
-def test_10_istiod_going_away_refuses_new_pods_again(sim):
+def test_10_istiod_going_away_refuses_new_pods_again(sim, istiod_ready):
     kubectl(sim, "-n", "istio-system", "scale", "deploy/istiod", "--replicas=0")
     wait_until(lambda: not kubectl_json(sim, "-n", "istio-system", "get", "endpoints", "istiod").get("subsets"))
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "late", "labels": {"app": "late"}},
@@ -164,7 +181,7 @@ def test_10_istiod_going_away_refuses_new_pods_again(sim):
     wait_until(lambda: api(sim, "POST", "/api/v1/namespaces/scan/pods", pod)[0] == 201)
 
 
-def test_11_failure_policy_ignore_admits_pods_unmodified(sim):
+def test_11_failure_policy_ignore_admits_pods_unmodified(sim, istiod_ready):
     helm(sim, "upgrade", "istiod", str(CHARTS / "mini-istiod"), "-n", "istio-system", "--set",
          "failurePolicy=Ignore", "--set", "pilot.replicaCount=0")
     wait_until(lambda: not kubectl_json(sim, "-n", "istio-system", "get", "endpoints", "istiod").get("subsets"))
@@ -172,3 +189,16 @@ def test_11_failure_policy_ignore_admits_pods_unmodified(sim):
            "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
     status, obj = api(sim, "POST", "/api/v1/namespaces/scan/pods", pod)
     assert status == 201 and _containers(obj) == ["c"]
+
+
+def test_12_running_istiod_rewrites_its_webhook_ca_bundle(sim, istiod_ready):
+    # like the real istiod: the chart ships no caBundle, the running istiod injects its CA
+    helm(sim, "upgrade", "istiod", str(CHARTS / "mini-istiod"), "-n", "istio-system", "--reset-values", "--wait",
+         "--timeout", "30s")
+    mwc = wait_until(lambda: (m := kubectl_json(sim, "get", "mutatingwebhookconfiguration",
+                                                "istio-sidecar-injector"))["webhooks"][0]["clientConfig"]
+                     .get("caBundle") and m)
+    assert all(h["clientConfig"]["caBundle"] for h in mwc["webhooks"])
+    events = kubectl(sim, "-n", "scan", "get", "events").stdout.splitlines()
+    assert events[0].split()[:4] == ["LAST", "SEEN", "TYPE", "REASON"]
+    assert any("FailedCreate" in line and "replicaset/refused-" in line for line in events)

@@ -210,18 +210,30 @@ spec:
       restartPolicy: Never
       containers: [{name: c, image: busybox:1}]
 ---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: guarded, namespace: sched}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: guarded}}
+  template:
+    metadata: {labels: {app: guarded}}
+    spec:
+      containers: [{name: c, image: busybox:1}]
+---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
-metadata: {name: db, namespace: sched}
+metadata: {name: guarded, namespace: sched}
 spec:
   minAvailable: 1
-  selector: {matchLabels: {app: db}}
+  selector: {matchLabels: {app: guarded}}
 """)
     out = kubectl(sim, "-n", "sched", "wait", "--for=condition=complete", "job/migrate", "--timeout=10s").stdout
     assert "condition met" in out
     assert kubectl_json(sim, "-n", "sched", "get", "job", "migrate")["status"]["succeeded"] == 1
-    pdb = wait_until(lambda: (p := kubectl_json(sim, "-n", "sched", "get", "pdb", "db")).get("status", {})
-                     .get("expectedPods") and p)
+    kubectl(sim, "-n", "sched", "rollout", "status", "deploy/guarded", "--timeout=20s")
+    pdb = wait_until(lambda: (p := kubectl_json(sim, "-n", "sched", "get", "pdb", "guarded")).get("status", {})
+                     .get("currentHealthy") == 2 and p)
     assert pdb["status"]["currentHealthy"] == 2 and pdb["status"]["desiredHealthy"] == 1
     assert pdb["status"]["disruptionsAllowed"] == 1
 
