@@ -14,12 +14,13 @@ import sys
 
 GROUPS = ["core/v1", "apps/v1", "batch/v1", "policy/v1", "rbac/v1", "networking/v1", "coordination/v1",
           "autoscaling/v2", "admissionregistration/v1", "storage/v1", "scheduling/v1", "discovery/v1", "events/v1",
-          "authentication/v1"]
+          "authentication/v1", "authorization/v1"]
 API_GROUPS = {"core": "", "apps": "apps", "batch": "batch", "policy": "policy", "autoscaling": "autoscaling",
               "rbac": "rbac.authorization.k8s.io", "networking": "networking.k8s.io",
               "coordination": "coordination.k8s.io", "admissionregistration": "admissionregistration.k8s.io",
               "storage": "storage.k8s.io", "scheduling": "scheduling.k8s.io", "discovery": "discovery.k8s.io",
-              "events": "events.k8s.io", "authentication": "authentication.k8s.io"}
+              "events": "events.k8s.io", "authentication": "authentication.k8s.io",
+              "authorization": "authorization.k8s.io"}
 ROOTS = {
     "core/v1": ["Pod", "Service", "ServiceAccount", "Endpoints", "Event", "PersistentVolumeClaim", "Node",
                 "Secret", "ConfigMap", "Namespace", "LimitRange", "ResourceQuota", "PodTemplate"],
@@ -35,7 +36,8 @@ ROOTS = {
     "scheduling/v1": ["PriorityClass"],
     "discovery/v1": ["EndpointSlice"],
     "events/v1": ["Event"],
-    "authentication/v1": ["TokenRequest"],
+    "authentication/v1": ["TokenRequest", "SelfSubjectReview"],
+    "authorization/v1": ["SelfSubjectAccessReview", "SelfSubjectRulesReview"],
 }
 FIELD = re.compile(r"^\s*(optional|repeated)\s+(map<\s*string\s*,\s*([\w.]+)\s*>|[\w.]+)\s+(\w+)\s*=\s*(\d+)|"
                    r"^\s*map<\s*string\s*,\s*([\w.]+)\s*>\s+(\w+)\s*=\s*(\d+)")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.kubesim.conftest import CHARTS, api, apply_yaml, helm, kubectl, kubectl_json, wait_until
+from tests.kubesim.kubesim_helpers import CHARTS, api, apply_yaml, helm, kubectl, kubectl_json, wait_until
 
 APP = """
 apiVersion: apps/v1

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.kubesim.conftest import CHARTS, api, helm, kubectl, kubectl_json
+from tests.kubesim.kubesim_helpers import CHARTS, api, helm, kubectl, kubectl_json
 
 WEBAPP = str(CHARTS / "webapp")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kubesim.conftest import CHARTS, HERE, kubectl_json
+from tests.kubesim.kubesim_helpers import CHARTS, HERE, kubectl_json
 from tests.lib.ansible_run import run_playbook
 
 PLAYBOOKS = HERE / "playbooks"

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from tests.kubesim.conftest import api, kubectl, wait_until
+from tests.kubesim.kubesim_helpers import api, kubectl, wait_until
 
 CM = "/api/v1/namespaces/{ns}/configmaps"
 

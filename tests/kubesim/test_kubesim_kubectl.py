@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.kubesim.conftest import REPO, api, apply_yaml, kubectl, kubectl_json, wait_until
+from tests.kubesim.kubesim_helpers import REPO, api, apply_yaml, kubectl, kubectl_json, wait_until
 
 APP = """
 apiVersion: apps/v1

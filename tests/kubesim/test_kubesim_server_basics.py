@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.kubesim.conftest import INVENTORY, REPO, api, kubectl, kubectl_json
+from tests.kubesim.kubesim_helpers import INVENTORY, REPO, api, kubectl, kubectl_json
 from tests.lib import kubesim_proc
 
 AGG = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"

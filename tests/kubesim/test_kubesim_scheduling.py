@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kubesim.conftest import apply_yaml, kubectl, kubectl_json, wait_until
+from tests.kubesim.kubesim_helpers import apply_yaml, kubectl, kubectl_json, wait_until
 
 
 def _pod(name: str, spec_extra: str = "", ns: str = "sched") -> str:
