@@ -74,6 +74,16 @@ _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
+# The inventory variables that make up the spec (see the module docstring).
+SPEC_VARIABLES = (
+    "mesh_zone", "mesh_public_hosts", "mesh_domains", "mesh_platform_routes", "mesh_flows",
+    "mesh_alb", "mesh_alb_certificate_arn", "mesh_external_dns", "mesh_gateway",
+    "mesh_gateway_extra_hosts", "mesh_gateway_selector", "mesh_gateway_service",
+    "mesh_gateway_pod_labels", "istio_gateway_release_name", "mesh_health_check_route",
+    "mesh_network_policy_default_deny", "mesh_istiod", "mesh_dns",
+)
+
+
 class MeshSpecError(ValueError):
     """Invalid mesh spec; `errors` holds one message per problem."""
 
