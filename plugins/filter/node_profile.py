@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: eco2.mesh contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Node profile filters: kubelet flags both ways, the kubelet drop-in, drift against a Node.
 
 The logic lives in plugins/module_utils/node_profile.py; documentation for each

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: eco2.mesh contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -22,7 +22,7 @@ description:
   - The inventory source is a YAML file whose name ends in C(terraform_outputs.yml) or C(terraform_outputs.yaml).
     Put C(group_vars/) next to it as for any inventory source.
 author:
-  - eco2.mesh maintainers
+  - eco2.mesh maintainers (@eco2-team)
 options:
   plugin:
     description: Marks this file as an inventory source for this plugin.

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: eco2.mesh contributors
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Node profiles: the labels and taints a node registers with, as data.
 
 A profile is ``labels`` (a dict of str -> str) and ``taints`` (a list of
