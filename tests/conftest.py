@@ -27,3 +27,8 @@ def kubesim_eco2(tmp_path):
     sim = kubesim_proc.start(inventory=str(REPO / "inventory/local"), workdir=str(tmp_path / "kubesim"))
     yield sim
     sim.stop()
+
+
+def pytest_configure(config):
+    from tests.lib.result_cache import ResultCache
+    config.pluginmanager.register(ResultCache(config), "eco2_result_cache")
