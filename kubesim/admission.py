@@ -5,7 +5,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, invalid
+from .errors import invalid
 from .objects import name_of
 
 if TYPE_CHECKING:
@@ -212,6 +212,3 @@ def check_immutable(group: str, plural: str, kind: str, old: dict, new: dict) ->
             and (old.get("data") != new.get("data") or old.get("binaryData") != new.get("binaryData"))):
         raise invalid(group, kind, name, [("data", "Forbidden: field is immutable when `immutable` is set")])
 
-
-def reject(code: int, reason: str, message: str) -> ApiError:
-    return ApiError(code, reason, message)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import ipaddress
 import json
 import random
 from typing import Any, Callable
@@ -528,14 +527,3 @@ class Api:
             new["metadata"]["generation"] = cur["metadata"]["generation"] + 1
         return self.store.put(rt.key, new, "MODIFIED")
 
-
-def cluster_ip_of(svc: dict) -> str:
-    return (svc.get("spec") or {}).get("clusterIP", "")
-
-
-def is_ipv4(s: str) -> bool:
-    try:
-        ipaddress.IPv4Address(s)
-        return True
-    except ValueError:
-        return False

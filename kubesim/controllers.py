@@ -100,6 +100,10 @@ class Controllers:
             if self.store.rv == before:
                 self._dirty = False
                 break
+            if rounds >= 20 * MAX_ROUNDS:  # something keeps rewriting itself: stop until the next client write
+                log.error("controllers did not settle after %d passes; pausing until the next write", rounds)
+                self._dirty = False
+                break
             if rounds % MAX_ROUNDS == 0:
                 await asyncio.sleep(0.05)
             else:

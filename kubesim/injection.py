@@ -12,7 +12,7 @@ import copy
 import json
 from typing import TYPE_CHECKING
 
-from .errors import ApiError
+from .errors import ApiError, internal
 from .resources import ResourceType
 from .selectors import match_label_selector
 
@@ -77,8 +77,7 @@ class SidecarInjector:
         else:
             ip = (svc.get("spec") or {}).get("clusterIP", "")
             why = f"dial tcp {ip}:{port}: connect: connection refused"
-        msg = f'failed calling webhook "{hook.get("name")}": failed to call webhook: Post "{url}": {why}'
-        return ApiError(500, "InternalError", f"Internal error occurred: {msg}", {"causes": [{"message": msg}]})
+        return internal(f'failed calling webhook "{hook.get("name")}": failed to call webhook: Post "{url}": {why}')
 
     def _proxy_image(self, ref: dict) -> str:
         hub, tag = DEFAULT_HUB, DEFAULT_TAG
