@@ -143,7 +143,8 @@ class Controllers:
         except ApiError:
             pass
 
-    def _event(self, involved: dict, reason: str, message: str, etype: str = "Normal") -> None:
+    def _event(self, involved: dict, reason: str, message: str, etype: str = "Normal",
+               component: str = CONTROLLER) -> None:
         ns = ns_of(involved) or "default"
         ts = now()
         ev = {"apiVersion": "v1", "kind": "Event",
@@ -153,7 +154,7 @@ class Controllers:
                                  "uid": involved["metadata"].get("uid"),
                                  "resourceVersion": involved["metadata"].get("resourceVersion")},
               "reason": reason, "message": message, "type": etype, "count": 1, "firstTimestamp": ts,
-              "lastTimestamp": ts, "source": {"component": CONTROLLER}, "reportingComponent": CONTROLLER}
+              "lastTimestamp": ts, "source": {"component": component}, "reportingComponent": component}
         try:
             self._create("", "events", ns, ev)
         except ApiError:
@@ -519,6 +520,8 @@ class Controllers:
                 continue
             node, message = scheduler.schedule(pod, nodes, by_node)
             if node:
+                self._event(pod, "Scheduled", f"Successfully assigned {ns_of(pod)}/{name_of(pod)} to {node}",
+                            component="default-scheduler")
                 new = copy.deepcopy(pod)
                 new["spec"]["nodeName"] = node
                 st = new.setdefault("status", {})
@@ -528,6 +531,10 @@ class Controllers:
                 self.store.put(("", "pods"), new, "MODIFIED")
                 by_node.setdefault(node, []).append(new)
                 continue
+            prev = next((c for c in (pod.get("status") or {}).get("conditions") or []
+                         if c.get("type") == "PodScheduled"), {})
+            if prev.get("message") != message:
+                self._event(pod, "FailedScheduling", message, "Warning", component="default-scheduler")
             st = copy.deepcopy(pod.get("status") or {})
             st["phase"] = "Pending"
             st["qosClass"] = _qos(spec)
@@ -644,6 +651,7 @@ class Controllers:
                                                                 "endpoint-controller"})}}
             if subsets:
                 body["subsets"] = subsets
+            self._endpoint_slice(svc, ready, not_ready, ports)
             cur = self.store.get(ep_rt.key, ns_of(svc), name_of(svc))
             if cur is None:
                 try:
@@ -662,6 +670,36 @@ class Controllers:
             if labels(ep).get("endpoints.kubernetes.io/managed-by") == "endpoint-controller" and \
                     self.store.get(("", "services"), ns_of(ep), name_of(ep)) is None:
                 self.store.remove(ep_rt.key, ns_of(ep), name_of(ep))
+
+    def _endpoint_slice(self, svc: dict, ready: list[dict], not_ready: list[dict], ports: list[dict]) -> None:
+        """One EndpointSlice per selector Service (what `kubectl describe service` reads in 1.33)."""
+        rt = self.rt("discovery.k8s.io", "endpointslices")
+        name = f"{name_of(svc)}-{short_hash(svc['metadata']['uid'], 5)}"
+        endpoints = []
+        for p, ok in [(p, True) for p in ready] + [(p, False) for p in not_ready]:
+            endpoints.append({"addresses": [p["status"]["podIP"]],
+                              "conditions": {"ready": ok, "serving": ok, "terminating": False},
+                              "nodeName": p["spec"].get("nodeName"),
+                              "targetRef": {"kind": "Pod", "name": name_of(p), "namespace": ns_of(p),
+                                            "uid": p["metadata"]["uid"]}})
+        body = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": name, "namespace": ns_of(svc), "generateName": f"{name_of(svc)}-",
+                             "labels": {"kubernetes.io/service-name": name_of(svc),
+                                        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                             "ownerReferences": [owner_ref(svc)]},
+                "addressType": "IPv4", "endpoints": endpoints,
+                "ports": [{k: v for k, v in p.items() if k in ("name", "port", "protocol", "appProtocol")}
+                          for p in ports]}
+        cur = self.store.get(rt.key, ns_of(svc), name)
+        if cur is None:
+            try:
+                self._create("discovery.k8s.io", "endpointslices", ns_of(svc), body)
+            except ApiError:
+                pass
+        elif cur.get("endpoints") != endpoints or cur.get("ports") != body["ports"]:
+            new = copy.deepcopy(cur)
+            new["endpoints"], new["ports"] = endpoints, body["ports"]
+            self.store.put(rt.key, new, "MODIFIED")
 
     def pdbs(self) -> None:
         for pdb in self._list("policy", "poddisruptionbudgets"):

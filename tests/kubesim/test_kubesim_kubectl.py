@@ -315,3 +315,14 @@ def test_typed_kubectl_create_commands_send_protobuf(sim):
     path = ing["spec"]["rules"][0]["http"]["paths"][0]
     assert ing["spec"]["rules"][0]["host"] == "shop.example.com"
     assert path["backend"]["service"] == {"name": "shop", "port": {"number": 80}}
+
+
+def test_describe_service_reads_endpoint_slices(sim):
+    slices = kubectl_json(sim, "-n", "kc", "get", "endpointslices", "-l", "kubernetes.io/service-name=shop")["items"]
+    assert len(slices) == 1 and slices[0]["addressType"] == "IPv4"
+    pods = kubectl_json(sim, "-n", "kc", "get", "pods", "-l", "app=shop")["items"]
+    assert sorted(e["addresses"][0] for e in slices[0]["endpoints"]) == sorted(p["status"]["podIP"] for p in pods)
+    assert all(e["conditions"]["ready"] for e in slices[0]["endpoints"])
+    out = kubectl(sim, "-n", "kc", "describe", "service", "shop").stdout
+    ip = pods[0]["status"]["podIP"]
+    assert "Endpoints:" in out and f"{ip}:8080" in out

@@ -278,3 +278,17 @@ spec:
     assert "1 node(s) were unschedulable" in cond["message"]
     kubectl(sim, "uncordon", "k8s-master")
     kubectl(sim, "-n", "sched", "rollout", "status", "deploy/critical", "--timeout=20s")
+
+
+def test_scheduler_events_show_in_describe(sim):
+    apply_yaml(sim, _pod("described", "  nodeSelector: {role: nowhere}\n"))
+    msg = _pending_message(sim, "described")
+    out = kubectl(sim, "-n", "sched", "describe", "pod", "described").stdout
+    assert "FailedScheduling" in out and "default-scheduler" in out and "didn't match Pod's node affinity" in out
+    events = kubectl_json(sim, "-n", "sched", "get", "events", "--field-selector",
+                          "involvedObject.name=described")["items"]
+    assert [(e["reason"], e["type"], e["message"]) for e in events] == [("FailedScheduling", "Warning", msg)]
+    apply_yaml(sim, _pod("placed"))
+    wait_until(lambda: _scheduled(sim, "placed")["spec"].get("nodeName"))
+    events = kubectl_json(sim, "-n", "sched", "get", "events", "--field-selector", "involvedObject.name=placed")
+    assert events["items"][0]["message"] == "Successfully assigned sched/placed to k8s-worker-1"
