@@ -22,6 +22,7 @@ from .store import Store, Watcher, dumps
 log = logging.getLogger("kubesim")
 
 CONTROL = "/_kubesim"
+REQUEST_LOG_LIMIT = 100_000  # oldest entries are dropped beyond this (long `make demo` sessions)
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 
 
@@ -123,6 +124,8 @@ class Server:
             self.request_log.append(entry)
             return resp
         self.request_log.append(entry)
+        if len(self.request_log) > REQUEST_LOG_LIMIT:
+            del self.request_log[: len(self.request_log) - REQUEST_LOG_LIMIT]
         request["log_entry"] = entry
         rv_before = self.store.rv
         try:
