@@ -409,3 +409,12 @@ def test_legacy_watch_path_and_pod_logs(sim, ns):
     out = kubectl(sim, "-n", ns, "logs", "logger")
     assert out.returncode == 0 and out.stdout == ""
     assert kubectl(sim, "auth", "can-i", "delete", "nodes").stdout.strip() == "yes"
+
+
+def test_watch_send_initial_events_ends_with_a_bookmark(sim, ns):
+    api(sim, "POST", CM.format(ns=ns), _cm("initial-ev", labels={"ie": "1"}))
+    events = _watch_lines(sim, CM.format(ns=ns) + "?watch=1&labelSelector=ie%3D1&sendInitialEvents=true"
+                                                  "&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan"
+                                                  "&timeoutSeconds=2", 2)
+    assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
+    assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}

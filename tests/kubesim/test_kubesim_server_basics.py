@@ -179,3 +179,25 @@ def test_cli_help_runs():
                          text=True)
     assert out.returncode == 0 and "--kubeconfig-out" in out.stdout and "--inventory" in out.stdout
     assert INVENTORY.exists()
+
+
+def test_state_file_keeps_custom_resource_definitions(tmp_path):
+    state = tmp_path / "state.json"
+    s = kubesim_proc.start(workdir=str(tmp_path / "a"), extra_args=["--state-file", str(state)])
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "things.example.net"},
+           "spec": {"group": "example.net", "scope": "Cluster",
+                    "names": {"plural": "things", "singular": "thing", "kind": "Thing"},
+                    "versions": [{"name": "v1", "served": True, "storage": True,
+                                  "schema": {"openAPIV3Schema": {"type": "object"}}}]}}
+    assert api(s, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
+    assert api(s, "POST", "/apis/example.net/v1/things", {"apiVersion": "example.net/v1", "kind": "Thing",
+                                                          "metadata": {"name": "t1"}})[0] == 201
+    s.stop()
+    s2 = kubesim_proc.start(workdir=str(tmp_path / "b"), extra_args=["--state-file", str(state)])
+    try:
+        status, thing = api(s2, "GET", "/apis/example.net/v1/things/t1")
+        assert status == 200 and thing["kind"] == "Thing"
+        assert "things" in kubectl(s2, "api-resources", "--api-group=example.net").stdout
+    finally:
+        s2.stop()

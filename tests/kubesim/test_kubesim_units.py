@@ -138,3 +138,17 @@ def test_protobuf_unknown_kind_is_unsupported_media_type():
     with pytest.raises(ApiError) as e:
         protobuf.decode(body)
     assert e.value.code == 415
+
+
+def test_inventory_without_k8s_cluster_group_uses_all_hosts(tmp_path):
+    from kubesim.inventory import nodes_from_inventory
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[web]\nnode-a private_ip=10.1.0.5 instance_type=t3.micro "
+                   "node_profile_labels='{\"tier\": \"web\"}'\nnode-b\n")
+    nodes = {n["metadata"]["name"]: n for n in nodes_from_inventory(str(inv), "v1.30.6")}
+    assert set(nodes) == {"node-a", "node-b"}
+    a = nodes["node-a"]
+    assert a["metadata"]["labels"]["tier"] == "web"
+    assert a["status"]["allocatable"] == {"cpu": "2", "memory": "1Gi", "pods": "110", "ephemeral-storage": "20Gi"}
+    assert nodes["node-b"]["status"]["capacity"]["memory"] == "4Gi"  # unknown instance type: the default
+    assert "taints" not in nodes["node-b"]["spec"]
