@@ -16,6 +16,7 @@ DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 NODE_PORT_RANGE = (30000, 32767)
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+ANNOTATIONS_MAX_BYTES = 256 * 1024
 LABEL_NAMES_ONLY = {"namespaces", "services"}  # kinds whose names must be DNS-1123 labels
 
 
@@ -33,6 +34,10 @@ def validate_meta(api: "Api", group: str, plural: str, kind: str, obj: dict) -> 
         if not isinstance(v, str) or len(v) > 63 or not LABEL_VALUE.match(v):
             causes.append((f"metadata.labels", f'Invalid value: "{v}": a valid label must be an empty string or '
                                                f"consist of alphanumeric characters, '-', '_' or '.'"))
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    if sum(len(k) + len(str(v)) for k, v in annotations.items()) > ANNOTATIONS_MAX_BYTES:
+        # what makes client-side `kubectl apply` of very large CRDs fail on a real cluster
+        causes.append(("metadata.annotations", f"Too long: must have at most {ANNOTATIONS_MAX_BYTES} bytes"))
     if causes:
         raise invalid(group, kind, name, causes)
 

@@ -326,3 +326,12 @@ def test_describe_service_reads_endpoint_slices(sim):
     out = kubectl(sim, "-n", "kc", "describe", "service", "shop").stdout
     ip = pods[0]["status"]["podIP"]
     assert "Endpoints:" in out and f"{ip}:8080" in out
+
+
+def test_oversized_annotations_are_invalid_like_client_side_apply_of_huge_crds(sim):
+    big = "x" * 300_000
+    cm = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: huge, namespace: kc}}\ndata: {{blob: {big}}}\n"
+    out = kubectl(sim, "apply", "-f", "-", input=cm, check=False)
+    assert out.returncode != 0 and "metadata.annotations: Too long: must have at most 262144 bytes" in out.stderr
+    out = kubectl(sim, "apply", "--server-side", "-f", "-", input=cm)  # no last-applied annotation
+    assert "serverside-applied" in out.stdout
