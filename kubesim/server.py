@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
 import logging
 import re
@@ -319,8 +320,13 @@ class Server:
             return self._json(body, 201)
         if m == "PUT" and t.name:
             body = await self._body(request)
-            if sub == "scale":
-                obj = self.api.update(rt, t.namespace, t.name, body, dry_run=dry_run,
+            if sub == "scale":  # the body is an autoscaling/v1 Scale; only spec.replicas matters
+                cur = copy.deepcopy(self.api.get(rt, t.namespace, t.name))
+                cur.setdefault("spec", {})["replicas"] = ((body or {}).get("spec") or {}).get("replicas", 0)
+                rv = ((body or {}).get("metadata") or {}).get("resourceVersion")
+                if rv:
+                    cur["metadata"]["resourceVersion"] = rv
+                obj = self.api.update(rt, t.namespace, t.name, cur, dry_run=dry_run,
                                       manager=manager or default_manager, subresource="scale")
                 return self._json(self._scale(rt, obj))
             obj = self.api.update(rt, t.namespace, t.name, body, dry_run=dry_run, manager=manager or default_manager,
@@ -478,12 +484,18 @@ class Server:
                         "metadata": {"resourceVersion": str(last_rv),
                                      "annotations": {"k8s.io/initial-events-end": "true"}}}}) + "\n").encode())
             else:
+                pending = [e for e in backlog if ns is None or e.obj["metadata"].get("namespace", "") == ns]
+                # `seen` approximates which matching objects existed at rv_param, so that replayed events
+                # keep their types (MODIFIED stays MODIFIED) while selector transitions still map right
+                first: dict[tuple[str, str], str] = {}
+                for e in pending:
+                    first.setdefault((e.obj["metadata"].get("namespace", ""), e.obj["metadata"]["name"]), e.type)
                 for obj in self.api.list(rt, ns):
                     if matches(obj):
                         seen.add((obj["metadata"].get("namespace", ""), obj["metadata"]["name"]))
-                pending = [e for e in backlog if ns is None or e.obj["metadata"].get("namespace", "") == ns]
-                # seen must reflect the state at rv_param, so replay decides ADDED/DELETED correctly
-                seen = set()
+                seen |= {(e.obj["metadata"].get("namespace", ""), e.obj["metadata"]["name"])
+                         for e in pending if e.type == "DELETED" and matches(e.obj)}
+                seen -= {k for k, typ in first.items() if typ == "ADDED"}
                 for e in pending:
                     await self._emit(send, e, matches, seen)
                     last_rv = max(last_rv, e.rv)

@@ -418,3 +418,28 @@ def test_watch_send_initial_events_ends_with_a_bookmark(sim, ns):
                                                   "&timeoutSeconds=2", 2)
     assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
     assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_watch_replay_keeps_event_types_and_scale_subresource_put(sim, ns):
+    _, obj = api(sim, "POST", CM.format(ns=ns), _cm("replayed", {"v": "0"}, {"rp": "1"}))
+    rv = obj["metadata"]["resourceVersion"]
+    api(sim, "PATCH", CM.format(ns=ns) + "/replayed", {"data": {"v": "1"}}, "application/merge-patch+json")
+    api(sim, "POST", CM.format(ns=ns), _cm("replayed-2", labels={"rp": "1"}))
+    api(sim, "DELETE", CM.format(ns=ns) + "/replayed-2")
+    events = _watch_lines(sim, CM.format(ns=ns) + f"?watch=1&labelSelector=rp%3D1&resourceVersion={rv}"
+                                                  "&timeoutSeconds=1", 3)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("MODIFIED", "replayed"), ("ADDED", "replayed-2"), ("DELETED", "replayed-2")]
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "scaled"},
+           "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "scaled"}},
+                    "template": {"metadata": {"labels": {"app": "scaled"}},
+                                 "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}}}
+    api(sim, "POST", f"/apis/apps/v1/namespaces/{ns}/deployments", dep)
+    path = f"/apis/apps/v1/namespaces/{ns}/deployments/scaled/scale"
+    status, scale = api(sim, "GET", path)
+    assert status == 200 and scale["kind"] == "Scale" and scale["spec"]["replicas"] == 0
+    scale["spec"]["replicas"] = 2
+    status, scale = api(sim, "PUT", path, scale)
+    assert status == 200 and scale["spec"]["replicas"] == 2 and scale["status"]["selector"] == "app=scaled"
+    wait_until(lambda: api(sim, "GET", f"/apis/apps/v1/namespaces/{ns}/deployments/scaled")[1]
+               .get("status", {}).get("readyReplicas") == 2)
