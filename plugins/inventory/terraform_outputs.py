@@ -73,7 +73,7 @@ EXAMPLES = r"""
 # inventory/dev/eco2.terraform_outputs.yml - from a saved `terraform output -json > outputs.json`
 plugin: eco2.mesh.terraform_outputs
 outputs_file: ../../terraform/dev/outputs.json
-
+---
 # inventory/prod/eco2.terraform_outputs.yml - run terraform in the working directory, own template
 plugin: eco2.mesh.terraform_outputs
 project_path: ../../terraform/prod
