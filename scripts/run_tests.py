@@ -22,7 +22,11 @@ def main(argv: list[str]) -> int:
     junit.unlink(missing_ok=True)
     env = dict(os.environ)
     env["PATH"] = f"{REPO / '.venv/bin'}:{REPO / '.tools/bin'}:{env['PATH']}"
-    cmd = [sys.executable, "-m", "pytest", "-rfE", "--durations=15", f"--junitxml={junit}", *argv]
+    # Two workers: most tests wait on helm/kubectl/ansible round trips rather than on the CPU.
+    # loadgroup keeps tests that share an expensive module fixture (xdist_group) on one worker.
+    jobs = os.environ.get("ECO2_JOBS", "2")
+    parallel = ["-n", jobs, "--dist", "loadgroup"] if jobs not in ("0", "1") else []
+    cmd = [sys.executable, "-m", "pytest", "-rfE", "--durations=20", f"--junitxml={junit}", *parallel, *argv]
     rc = subprocess.call(cmd, cwd=REPO, env=env)
     passed = failed = skipped = 0
     if junit.exists():

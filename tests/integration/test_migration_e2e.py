@@ -67,6 +67,7 @@ def migrated(tmp_path_factory, charts):
     sim.stop()
 
 
+@pytest.mark.xdist_group("e2e-migrated")
 def test_migration_places_istio_and_meshes_every_domain(migrated):
     sim, first = migrated
     assert first.rc == 0, first
@@ -91,6 +92,7 @@ def test_migration_places_istio_and_meshes_every_domain(migrated):
     assert ns["metadata"]["labels"]["istio-injection"] == "enabled"
 
 
+@pytest.mark.xdist_group("e2e-migrated")
 def test_second_run_changes_nothing_and_writes_nothing(migrated, charts):
     sim, first = migrated
     assert first.rc == 0, first
@@ -101,6 +103,7 @@ def test_second_run_changes_nothing_and_writes_nothing(migrated, charts):
     assert sim.writes() == []
 
 
+@pytest.mark.xdist_group("e2e-migrated")
 def test_check_mode_on_a_migrated_cluster_predicts_no_change(migrated, charts):
     sim, first = migrated
     assert first.rc == 0, first
