@@ -161,8 +161,7 @@ def test_absent_with_remove_crds_deletes_them(kubesim_eco2, charts):
 @pytest.mark.parametrize("inventory,zone", [("inventory/dev", "dev"), ("inventory/prod", "prod")])
 def test_render_mode_contacts_no_cluster(tmp_path, inventory, zone):
     out = tmp_path / "render"
-    env = {"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig"), "KUBECONFIG": str(tmp_path / "none"),
-           "TMPDIR": str(tmp_path)}
+    env = {"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig"), "KUBECONFIG": str(tmp_path / "none")}
     result = run_playbook(PLAYBOOK, "--tags", "istio", inventory=inventory,
                           extra_vars={"mesh_render_dir": str(out)}, env=env)
     assert result.rc == 0, result

@@ -37,13 +37,14 @@ class PlaybookResult:
 
 def ansible_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}:{TOOLS_BIN}:{env.get('PATH', '')}"
     env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
     env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / ".tools/collections")
     env["ANSIBLE_FORCE_COLOR"] = "0"
     env["ANSIBLE_NOCOLOR"] = "1"
     env.setdefault("ANSIBLE_HOME", str(REPO / ".tools/ansible-home"))
     env.update(extra or {})
+    # After `extra`: a caller's copy of os.environ must not drop the project's tools from PATH.
+    env["PATH"] = f"{VENV_BIN}:{TOOLS_BIN}:{env.get('PATH', '')}"
     return env
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,6 +46,9 @@ class KubeSim:
         self.url = self._server_from_kubeconfig()
         # kubectl and kubernetes.core cache discovery per address; keep them per test.
         self.cache_dir = str(self.workdir / "kube-cache")
+        # kubernetes.core keeps its discovery cache in $TMPDIR; ansible-core puts a unix socket
+        # there too, whose path must stay under 108 bytes, so use a short directory of our own.
+        self.tmpdir = tempfile.mkdtemp(prefix="ks-", dir="/tmp")
 
     def _server_from_kubeconfig(self) -> str:
         for raw in Path(self.kubeconfig).read_text().splitlines():
@@ -86,7 +90,7 @@ class KubeSim:
         env.update({
             "KUBECONFIG": self.kubeconfig,
             "K8S_AUTH_KUBECONFIG": self.kubeconfig,
-            "TMPDIR": str(self.workdir),  # kubernetes.core's discovery cache lives in $TMPDIR
+            "TMPDIR": self.tmpdir,
             "HELM_CACHE_HOME": str(self.workdir / "helm-cache"),
             "HELM_CONFIG_HOME": str(self.workdir / "helm-config"),
             "HELM_DATA_HOME": str(self.workdir / "helm-data"),
@@ -106,6 +110,7 @@ class KubeSim:
                 self.proc.kill()
                 self.proc.wait()
         self._log.close()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 def start(inventory: str | None = None, workdir: str | None = None, extra_args=None) -> KubeSim:

@@ -6,7 +6,9 @@ then searched in every output and log of the run: they must appear nowhere.
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,11 +21,16 @@ pytestmark = pytest.mark.slow
 
 
 def _run(name: str, state: Path) -> subprocess.CompletedProcess:
-    env = ansible_env({"ECO2_MOLECULE_STATE_DIR": str(state), "TMPDIR": str(state),
+    # A short TMPDIR: ansible-core's local socket path must stay under 108 bytes (xdist paths are long).
+    tmp = tempfile.mkdtemp(prefix=f"mol-{name[:8]}-", dir="/tmp")
+    env = ansible_env({"ECO2_MOLECULE_STATE_DIR": str(state), "TMPDIR": tmp,
                        "PY_COLORS": "0", "MOLECULE_NO_LOG": "false"})
     env["PATH"] = f"{VENV_BIN}:{TOOLS_BIN}:{env['PATH']}"
-    return subprocess.run([str(VENV_BIN / "molecule"), "test", "-s", name], cwd=REPO, env=env, text=True,
-                          capture_output=True, timeout=1500)
+    try:
+        return subprocess.run([str(VENV_BIN / "molecule"), "test", "-s", name], cwd=REPO, env=env, text=True,
+                              capture_output=True, timeout=1500, check=False)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _token_leaks(state: Path, texts: list[str]) -> list[str]:
