@@ -16,23 +16,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_policies, mesh_routing
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
-
-
-def _plain(value):
-    """Ansible's lazy/tagged containers -> plain Python (safe for yaml and json)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
+from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain as _plain
 
 
 def _spec(value):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 import os
 
+from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
+
 OFFICIAL_REPO = "https://istio-release.storage.googleapis.com/charts"
 DEFAULT_VERSION = "1.24.1"
 DEFAULT_NAMESPACE = "istio-system"
@@ -62,23 +64,6 @@ GATEWAY_DEFAULTS = {
 }
 
 BASE_DEFAULTS = {"default_revision": None, "extra_values": {}}
-
-
-def plain(value):
-    """Deep copy into plain Python types (drops Ansible's str/dict subclasses)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def deep_merge(base, override):
