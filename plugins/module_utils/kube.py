@@ -65,7 +65,13 @@ class Kube:
             kwargs["label_selector"] = label_selector
         if namespace and res.namespaced:
             kwargs["namespace"] = namespace
-        result = res.get(**kwargs).to_dict()
+        try:
+            result = res.get(**kwargs).to_dict()
+        except NotFoundError:
+            # Discovery (cached by the client) still lists a kind whose CRD was just deleted.
+            if missing_ok:
+                return []
+            raise
         items = result.get("items") or []
         for item in items:
             item.setdefault("apiVersion", api_version)

@@ -146,10 +146,13 @@ def test_patch_upgrade_in_place_then_absent_keeps_crds(kubesim_eco2, charts):
     assert again.rc == 0 and again.changed == 0, again
     assert sim.writes() == []
 
+    # Later, purge the CRDs too (the summary then reads a cluster whose Istio kinds are gone).
+    purged = istio(sim, charts, istio_state="absent", istio_base_remove_crds=True)
+    assert purged.rc == 0, purged
+    assert istio_crds(sim) == []
+
 
 def test_absent_with_remove_crds_deletes_them(kubesim_eco2, charts):
-    # Known gap (see the issue 5 report): this fails with a 404 from kubesim when the releases were
-    # already uninstalled by an earlier absent run; straight after an install it works.
     sim = kubesim_eco2
     assert istio(sim, charts).rc == 0
     purged = istio(sim, charts, istio_state="absent", istio_base_remove_crds=True)
