@@ -193,3 +193,16 @@ def test_render_mode_contacts_no_cluster(tmp_path, inventory, zone):
                          extra_vars={"mesh_render_dir": str(out)}, env=env)
     assert again.rc == 0 and again.changed == 0, again
     assert not os.path.exists(tmp_path / "kube-cache")
+
+
+def test_check_diff_shows_the_values_change_and_writes_nothing(kubesim_eco2, charts):
+    sim = kubesim_eco2
+    assert istio(sim, charts).rc == 0
+    sim.clear_requests()
+    same = istio(sim, charts, "--check", "--diff")
+    assert same.rc == 0 and same.changed == 0, same
+    planned = istio(sim, charts, "--check", "--diff", istiod_replicas=2)
+    assert planned.rc == 0, planned
+    assert '-        "replicaCount": 1,' in planned.stdout and '+        "replicaCount": 2,' in planned.stdout, planned
+    assert "eco2.mesh.istiod : Install or upgrade the istiod release and wait until it is available" in changed_tasks(planned)
+    assert sim.writes() == []
