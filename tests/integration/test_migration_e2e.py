@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 import pytest
 
 from tests.lib import chart_repo, kubesim_proc
@@ -179,3 +181,19 @@ def test_gateway_without_the_health_check_host_stops_routing(tmp_path, charts):
         assert routing_writes == []
     finally:
         sim.stop()
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_whole_playbook_renders_every_phase_without_a_cluster(tmp_path, env):
+    out = tmp_path / "render"
+    result = run_playbook(PLAYBOOK, inventory=f"inventory/{env}", extra_vars={"mesh_render_dir": str(out)},
+                          env={"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig")})
+    assert result.rc == 0, result
+    assert set(result.recap) == {"localhost"}, result.recap  # no inventory host was contacted
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == ["helm/istio-base.values.yaml", "helm/istio-ingressgateway.values.yaml", "helm/istiod.values.yaml",
+                     "helm/releases.yaml", "manifests/07-network-policies.yaml", "manifests/50-routing.yaml",
+                     "manifests/60-sidecar-injection.yaml", "nodes/k8s-ingress-gateway.kubelet.conf"]
+    namespaces = list(yaml.safe_load_all((out / "manifests/60-sidecar-injection.yaml").read_text()))
+    assert [n["metadata"]["name"] for n in namespaces] == DOMAINS
+    assert all(n["metadata"]["labels"] == {"istio-injection": "enabled"} for n in namespaces)
