@@ -23,9 +23,10 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     env["PATH"] = f"{REPO / '.venv/bin'}:{REPO / '.tools/bin'}:{env['PATH']}"
     # Two workers: most tests wait on helm/kubectl/ansible round trips rather than on the CPU.
-    # loadgroup keeps tests that share an expensive module fixture (xdist_group) on one worker.
+    # loadscope keeps each module on one worker, so an expensive module or session fixture
+    # (a migrated cluster, a chart repository) is built once.
     jobs = os.environ.get("ECO2_JOBS", "2")
-    parallel = ["-n", jobs, "--dist", "loadgroup"] if jobs not in ("0", "1") else []
+    parallel = ["-n", jobs, "--dist", "loadscope"] if jobs not in ("0", "1") else []
     cmd = [sys.executable, "-m", "pytest", "-rfE", "--durations=20", f"--junitxml={junit}", *parallel, *argv]
     rc = subprocess.call(cmd, cwd=REPO, env=env)
     passed = failed = skipped = 0

@@ -22,10 +22,15 @@ INVENTORY = "inventory/local"
 DOMAINS = ["auth", "my", "scan", "character", "location", "image", "chat"]
 
 
-@pytest.fixture(scope="module")
-def charts(tmp_path_factory):
+@pytest.fixture(scope="session")
+def e2e_charts(tmp_path_factory):
     with chart_repo.ChartRepo(tmp_path_factory.mktemp("charts"), versions=("1.24.1",)) as repo:
         yield repo
+
+
+@pytest.fixture
+def charts(e2e_charts):
+    return e2e_charts
 
 
 def seeded_cluster(workdir, charts):
@@ -61,15 +66,16 @@ def failed_task(result) -> str:
     return ""
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory, charts):
-    sim = seeded_cluster(tmp_path_factory.mktemp("e2e"), charts)
-    first = migrate(sim, charts)
+# Session scope: if another module's test runs between these on the same worker, a module-scoped
+# cluster would be torn down and migrated again.
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory, e2e_charts):
+    sim = seeded_cluster(tmp_path_factory.mktemp("e2e"), e2e_charts)
+    first = migrate(sim, e2e_charts)
     yield sim, first
     sim.stop()
 
 
-@pytest.mark.xdist_group("e2e-migrated")
 def test_migration_places_istio_and_meshes_every_domain(migrated):
     sim, first = migrated
     assert first.rc == 0, first
@@ -94,7 +100,6 @@ def test_migration_places_istio_and_meshes_every_domain(migrated):
     assert ns["metadata"]["labels"]["istio-injection"] == "enabled"
 
 
-@pytest.mark.xdist_group("e2e-migrated")
 def test_second_run_changes_nothing_and_writes_nothing(migrated, charts):
     sim, first = migrated
     assert first.rc == 0, first
@@ -105,7 +110,6 @@ def test_second_run_changes_nothing_and_writes_nothing(migrated, charts):
     assert sim.writes() == []
 
 
-@pytest.mark.xdist_group("e2e-migrated")
 def test_check_mode_on_a_migrated_cluster_predicts_no_change(migrated, charts):
     sim, first = migrated
     assert first.rc == 0, first
