@@ -65,7 +65,7 @@ class ResultCache:
         ihook = item.ihook
         ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
         for when in ("setup", "call", "teardown"):
-            report = TestReport(item.nodeid, item.location, dict(item.keywords), "passed", None, when,
+            report = TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, "passed", None, when,
                                 sections=[("eco2.mesh", "reused from an identical tree")] if when == "call" else [],
                                 duration=0.0, start=time.time(), stop=time.time())
             ihook.pytest_runtest_logreport(report=report)
