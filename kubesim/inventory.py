@@ -34,8 +34,8 @@ def load_host_vars(path: str) -> list[tuple[str, dict]]:
     groups = inventory.get_groups_dict()
     names = groups.get("k8s_cluster") or groups.get("all") or []
     out = []
-    wanted = ("node_profile_labels", "node_profile_taints", "node_provider_id", "instance_type", "private_ip",
-              "ansible_host", "node_role")
+    wanted = ("node_profile_labels", "node_profile_taints", "node_provider_id", "aws_instance_id",
+              "aws_availability_zone", "instance_type", "private_ip", "ansible_host", "node_role")
     for name in names:
         host = inventory.get_host(name)
         hvars = variables.get_vars(host=host, include_hostvars=False)
@@ -67,6 +67,9 @@ def nodes_from_inventory(path: str, kube_version: str) -> list[dict]:
             spec["taints"] = taints
         if hv.get("node_provider_id"):
             spec["providerID"] = str(hv["node_provider_id"])
+        elif hv.get("aws_instance_id") and hv.get("aws_availability_zone"):
+            # The same form node_join builds: aws:///<az>/<instance-id>
+            spec["providerID"] = f"aws:///{hv['aws_availability_zone']}/{hv['aws_instance_id']}"
         node = {"apiVersion": "v1", "kind": "Node",
                 "metadata": {"name": name, "labels": labels,
                              "annotations": {"kubeadm.alpha.kubernetes.io/cri-socket":

@@ -165,6 +165,9 @@ def test_inventory_nodes(sim):
     assert gw["spec"]["providerID"] == "aws:///ap-northeast-2a/i-0123456789abcdef0"
     assert gw["status"]["allocatable"]["memory"] == "4Gi"
     assert {"type": "InternalIP", "address": "10.0.1.12"} in gw["status"]["addresses"]
+    # Without node_provider_id, the ID node_join would build from the instance ID and zone.
+    assert nodes["k8s-master"]["spec"]["providerID"] == "aws:///ap-northeast-2c/i-0aaa1111bbbb2222c"
+    assert "providerID" not in nodes["k8s-api-scan"]["spec"]
     scan = nodes["k8s-api-scan"]
     # "{{ domain }}" in group_vars is templated from the host's inventory variable
     assert scan["metadata"]["labels"]["domain"] == "scan"
