@@ -16,7 +16,7 @@ BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 def placement_from_values(chart, values):
     """nodeSelector / tolerations / required affinity terms the chart renders from these values."""
     values = values or {}
-    src = values.get("pilot") or {} if chart == "istiod" else values
+    src = (values.get("pilot") or {}) if chart == "istiod" else values
     affinity = (src.get("affinity") or {}).get("nodeAffinity") or {}
     required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
     return {
@@ -103,13 +103,29 @@ def _expression_text(expr):
     return "%s %s %s" % (expr.get("key"), op, values)
 
 
-def affinity_failure(terms, labels):
-    """None when some term matches (or there are none), else a text naming what is missing."""
+def _field_ok(expr, node_name):
+    """matchFields: the scheduler supports only metadata.name."""
+    if expr.get("key") != "metadata.name":
+        return False
+    return _expression_ok(expr, {"metadata.name": node_name} if node_name else {})
+
+
+def affinity_failure(terms, labels, node_name=None):
+    """None when some term matches (or there are none), else a text naming what is missing.
+
+    Like the scheduler, a term with neither matchExpressions nor matchFields matches no node.
+    """
     if not terms:
         return None
     failures = []
     for term in terms:
-        missing = [_expression_text(e) for e in term.get("matchExpressions") or [] if not _expression_ok(e, labels)]
+        exprs = term.get("matchExpressions") or []
+        fields = term.get("matchFields") or []
+        if not exprs and not fields:
+            failures.append("an empty nodeSelectorTerm (matches no node)")
+            continue
+        missing = [_expression_text(e) for e in exprs if not _expression_ok(e, labels)]
+        missing += ["field " + _expression_text(e) for e in fields if not _field_ok(e, node_name)]
         if not missing:
             return None
         failures.append(" and ".join(missing))
@@ -127,7 +143,7 @@ def evaluate_node(node, placement):
             reasons.append("missing label %s=%s" % (key, value))
         elif str(labels[key]) != str(value):
             reasons.append("label %s=%s, not %s=%s" % (key, labels[key], key, value))
-    aff = affinity_failure(placement.get("affinity_terms"), labels)
+    aff = affinity_failure(placement.get("affinity_terms"), labels, (node.get("metadata") or {}).get("name"))
     if aff:
         reasons.append(aff)
     for taint in untolerated_taints(node, placement.get("tolerations")):

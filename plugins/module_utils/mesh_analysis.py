@@ -617,7 +617,7 @@ def check_policies(world):
                 % (w["namespace"], istiod_ns, _labels_str(istiod["labels"]), ", ".join(str(p) for p in blocked),
                    direction.lower(), names),
                 "allow egress to namespace %s pods %s on TCP %s (mesh_istiod)"
-                % (istiod_ns, _labels_str(istiod["labels"]), ", ".join(str(p) for p in ISTIOD_PORTS))))
+                % (istiod_ns, _labels_str(istiod["labels"]), ", ".join(str(p) for p in istiod_ports))))
         dns_blocked = [proto for proto in ("UDP", "TCP") if not netpol.evaluate(pod, dns, dns_port, proto, policies, nss)]
         if dns_blocked:
             v = netpol.evaluate(pod, dns, dns_port, dns_blocked[0], policies, nss)
@@ -718,14 +718,17 @@ def _check_flows(world, workloads, policies, nss):
                         continue
                     src, dst = (here, there) if direction == "Egress" else (there, here)
                     for port in rule.get("ports") or []:
-                        if port.get("endPort") is not None or not isinstance(port.get("port"), int):
+                        number = port.get("port")
+                        if isinstance(number, str) and number.isdigit():
+                            number = int(number)  # a quoted number; named ports are left out
+                        if port.get("endPort") is not None or not isinstance(number, int):
                             continue
                         proto = port.get("protocol") or "TCP"
-                        k = (src["namespace"], dst["namespace"], port["port"], proto)
+                        k = (src["namespace"], dst["namespace"], number, proto)
                         if k in done:
                             continue
                         done.add(k)
-                        f = _flow_finding(src, dst, port["port"], proto, policies, nss,
+                        f = _flow_finding(src, dst, number, proto, policies, nss,
                                           "%s allowed by %s %s" % (
                                               "egress to %s" % dst["namespace"] if direction == "Egress"
                                               else "ingress from %s" % src["namespace"], ref(pol),

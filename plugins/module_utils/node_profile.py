@@ -105,7 +105,7 @@ def _stringify(value):
     """Inventory values such as ``phase: 5`` arrive as int; labels are strings."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
+    if isinstance(value, (int, float)):
         return str(value)
     if value is None:
         return ""

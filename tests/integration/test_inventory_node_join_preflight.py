@@ -4,9 +4,13 @@ from __future__ import annotations
 from tests.lib.ansible_run import run_playbook
 
 
+# The sample addresses must never be contacted: any SSH attempt fails at once, without a packet sent.
+NO_SSH = {"ANSIBLE_SSH_EXECUTABLE": "/bin/false"}
+
+
 def test_master_missing_from_masters_fails_first():
     res = run_playbook("playbooks/istio.yml", "--tags", "node_join", inventory="inventory/dev",
-                       extra_vars={"node_join_master_host": "k8s-api-auth"})
+                       extra_vars={"node_join_master_host": "k8s-api-auth"}, env=NO_SSH)
     assert res.rc != 0, res
     assert "k8s-ingress-gateway: node_join_master_host=k8s-api-auth is not a host of group 'masters'" in res.stdout, res
     assert "UNREACHABLE" not in res.stdout, res  # no host contacted

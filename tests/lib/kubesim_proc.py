@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -43,6 +44,8 @@ class KubeSim:
         if "ready" not in line:
             self.stop()
             raise RuntimeError(f"kubesim did not start: {self.log_path.read_text()[-2000:]}")
+        # Keep reading stdout so the server never blocks on a full pipe.
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
         self.url = self._server_from_kubeconfig()
         # kubectl and kubernetes.core cache discovery per address; keep them per test.
         self.cache_dir = str(self.workdir / "kube-cache")

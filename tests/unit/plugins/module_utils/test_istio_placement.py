@@ -72,3 +72,18 @@ def test_required_affinity():
     assert ip.affinity_failure([{"matchExpressions": [{"key": "x", "operator": "DoesNotExist"}]}], {"x": "1"})
     values = istio_helm.gateway_values({"required_node_affinity": terms})
     assert ip.placement_from_values("gateway", values)["affinity_terms"] == terms
+
+
+def test_an_empty_node_selector_term_matches_no_node_like_the_scheduler():
+    from ansible_collections.eco2.mesh.plugins.module_utils.istio_placement import affinity_failure
+    assert affinity_failure([{}], {"role": "control-plane"}) == \
+        "node affinity not satisfied (an empty nodeSelectorTerm (matches no node))"
+    # ... while another term of the same list may still match (terms are ORed)
+    assert affinity_failure([{}, {"matchExpressions": [{"key": "role", "operator": "Exists"}]}], {"role": "x"}) is None
+
+
+def test_match_fields_select_by_node_name():
+    from ansible_collections.eco2.mesh.plugins.module_utils.istio_placement import affinity_failure
+    term = [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["k8s-master"]}]}]
+    assert affinity_failure(term, {}, "k8s-master") is None
+    assert "field metadata.name in (k8s-master)" in affinity_failure(term, {}, "k8s-api-auth")
