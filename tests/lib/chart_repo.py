@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # also run as a script (Molecule, make demo)
+
+from tests.lib import pidfile as pidfiles  # noqa: E402
 CHARTS = REPO / "tests/charts"
 CHART_NAMES = ("base", "istiod", "gateway")
 DEFAULT_VERSIONS = ("1.24.1", "1.24.2")
@@ -130,19 +133,7 @@ def start(state: Path, versions) -> int:
 
 
 def stop(state: Path) -> int:
-    pidfile = state / "pid"
-    if not pidfile.exists():
-        return 0
-    pid = int(pidfile.read_text())
-    try:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    pidfile.unlink()
+    pidfiles.stop(state / "pid", marker="chart_repo.py", grace_s=5)
     return 0
 
 
