@@ -30,6 +30,7 @@ description:
     target namespace does not exist (live only).
 extends_documentation_fragment:
   - eco2.mesh.kube
+  - eco2.mesh.read_only
 options:
   objects:
     description:
@@ -85,13 +86,6 @@ options:
       - Fail, with every finding in the message, when there is at least one finding of severity C(error).
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Reads only; the same in check mode.
-    support: full
-  diff_mode:
-    description: Returns no diff; it never changes anything.
-    support: none
 notes:
   - The ALB sends its health probe to each target with the target's IP as C(Host), which only a Gateway host C(*)
     matches; the seed migration's outage was a Gateway listing only C(api), C(argocd) and C(grafana) hosts.

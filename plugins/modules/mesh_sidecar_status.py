@@ -19,6 +19,7 @@ author:
   - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - eco2.mesh.kube
+  - eco2.mesh.read_only
 options:
   namespaces:
     description: Namespaces to inspect.
@@ -29,13 +30,6 @@ options:
     description: Fail (with the report) unless every pod in every namespace runs with a ready sidecar.
     type: bool
     default: false
-attributes:
-  check_mode:
-    description: Reads only; the same in check mode.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: none
 """
 
 EXAMPLES = r"""

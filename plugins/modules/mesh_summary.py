@@ -17,6 +17,7 @@ author:
   - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - eco2.mesh.kube
+  - eco2.mesh.read_only
 options:
   istio_namespace:
     description: Namespace of istiod, the gateway and their Helm releases.
@@ -44,13 +45,6 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    description: Reads only; the same in check mode.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: none
 """
 
 EXAMPLES = r"""
