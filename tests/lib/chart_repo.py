@@ -1,17 +1,16 @@
 #!/usr/bin/env python3
-"""A loopback Helm chart repository serving the stand-in Istio charts (tests/charts).
+"""A loopback Helm chart repository serving Istio's real charts (tests/lib/istio_charts.py packages them).
 
-The charts are packaged with the real `helm package --version V --app-version V`
-for every requested version, indexed with `helm repo index`, and served by a small
-`http.server` on 127.0.0.1, so the roles install them through the same
+The packages of the requested releases are indexed with `helm repo index` and served by a
+small `http.server` on 127.0.0.1, so the roles install them through the same
 "repository URL + chart + version" path as the official Istio repository.
 
 From tests:
-    with chart_repo.ChartRepo(tmp_path / "charts", versions=("1.24.1", "1.24.2")) as repo:
+    with chart_repo.ChartRepo(tmp_path / "charts", versions=("1.24.0", "1.24.2")) as repo:
         repo.url   # http://127.0.0.1:PORT
 
-From Molecule (detached, stopped by PID):
-    tests/lib/chart_repo.py start STATE_DIR [--versions 1.24.1,1.24.2]   # writes STATE_DIR/{pid,url}
+From Molecule and `make demo` (detached, stopped by PID):
+    tests/lib/chart_repo.py start STATE_DIR [--versions 1.24.0,1.24.2]   # writes STATE_DIR/{pid,url}
     tests/lib/chart_repo.py stop STATE_DIR
 """
 from __future__ import annotations
@@ -20,6 +19,7 @@ import argparse
 import functools
 import http.server
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,10 +29,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # also run as a script (Molecule, make demo)
 
-from tests.lib import pidfile as pidfiles  # noqa: E402
-CHARTS = REPO / "tests/charts"
-CHART_NAMES = ("base", "istiod", "gateway")
-DEFAULT_VERSIONS = ("1.24.1", "1.24.2")
+from tests.lib import istio_charts, pidfile as pidfiles  # noqa: E402
+
+CHART_NAMES = tuple(istio_charts.CHART_DIRS)
+# The Istio release the local istiod is built from (tools/istio), and an older one to upgrade from.
+LOCAL_RELEASE = "1.24.2"
+OLDER_RELEASE = "1.24.0"
+DEFAULT_VERSIONS = (OLDER_RELEASE, LOCAL_RELEASE)
 
 
 def helm_binary() -> str:
@@ -41,17 +44,19 @@ def helm_binary() -> str:
 
 
 def build(dest: Path, versions=DEFAULT_VERSIONS, charts=CHART_NAMES) -> Path:
-    """Package every chart at every version into dest and write dest/index.yaml."""
+    """Copy the packages of every chart at every version into dest and write dest/index.yaml."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
+    packages = {p.name: p for p in istio_charts.build()}
+    for version in versions:
+        for chart in charts:
+            name = f"{chart}-{version}.tgz"
+            if name not in packages:
+                raise RuntimeError(f"no package {name}: add the release to tools/istio/releases.txt")
+            shutil.copy(packages[name], dest / name)
     env = dict(os.environ)
     for sub in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         env.setdefault(sub, str(dest.parent / (".helm-" + sub.split("_")[1].lower())))
-    for version in versions:
-        for chart in charts:
-            subprocess.run([helm_binary(), "package", str(CHARTS / chart), "--version", version,
-                            "--app-version", version, "--destination", str(dest)],
-                           check=True, capture_output=True, text=True, env=env)
     subprocess.run([helm_binary(), "repo", "index", str(dest)], check=True, capture_output=True, text=True, env=env)
     return dest
 

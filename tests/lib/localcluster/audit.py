@@ -1,0 +1,46 @@
+"""Writes recorded in the API server's audit log (one JSON event per line)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .files import WRITE_VERBS
+
+
+def writes(log: Path, offset: int = 0, user: str | None = None) -> list[dict]:
+    """Write requests after byte offset, by user if given, dry runs excluded; one entry per request.
+
+    The RequestReceived stage is logged before the request is served (blocking audit mode), so a
+    write the client already saw answered is always here; its ResponseComplete adds the code.
+    """
+    by_id: dict[str, dict] = {}
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(offset)
+            lines = fh.read().splitlines()
+    except FileNotFoundError:
+        return []
+    for raw in lines:
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            continue  # a line being written right now
+        if event.get("verb") not in WRITE_VERBS or "dryRun=All" in event.get("requestURI", ""):
+            continue
+        if user and event.get("user", {}).get("username") != user:
+            continue
+        ref = event.get("objectRef") or {}
+        entry = by_id.setdefault(event["auditID"], {
+            "verb": event["verb"], "resource": ref.get("resource"), "subresource": ref.get("subresource"),
+            "namespace": ref.get("namespace"), "name": ref.get("name"), "api_group": ref.get("apiGroup", ""),
+            "user": event.get("user", {}).get("username"), "uri": event.get("requestURI"), "code": None})
+        if event.get("stage") == "ResponseComplete":
+            entry["code"] = (event.get("responseStatus") or {}).get("code")
+    return list(by_id.values())
+
+
+def size(log: Path) -> int:
+    try:
+        return log.stat().st_size
+    except FileNotFoundError:
+        return 0
