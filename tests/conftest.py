@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh kubesim per test (or per module) and helpers."""
+"""Shared fixtures: a fresh local cluster (real kube-apiserver, KWOK nodes, local istiod) per test."""
 from __future__ import annotations
 
 import sys
@@ -7,26 +7,26 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # kubesim, tests.lib
+sys.path.insert(0, str(REPO))  # tests.lib
 sys.path.insert(0, str(REPO / ".tools/collections"))  # ansible_collections.eco2.mesh for unit tests
 
-from tests.lib import kubesim_proc  # noqa: E402
+from tests.lib import cluster as local_cluster  # noqa: E402
 
 
 @pytest.fixture
-def kubesim(tmp_path):
-    """An empty API stand-in for one test."""
-    sim = kubesim_proc.start(workdir=str(tmp_path / "kubesim"))
-    yield sim
-    sim.stop()
+def cluster(tmp_path):
+    """An empty local cluster (no nodes) for one test."""
+    kube = local_cluster.start(workdir=str(tmp_path / "cluster"))
+    yield kube
+    kube.stop()
 
 
 @pytest.fixture
-def kubesim_eco2(tmp_path):
-    """An API stand-in with a Node for every host of inventory/local."""
-    sim = kubesim_proc.start(inventory=str(REPO / "inventory/local"), workdir=str(tmp_path / "kubesim"))
-    yield sim
-    sim.stop()
+def cluster_eco2(tmp_path):
+    """A local cluster with a KWOK Node for every host of inventory/local."""
+    kube = local_cluster.start(inventory=str(REPO / "inventory/local"), workdir=str(tmp_path / "cluster"))
+    yield kube
+    kube.stop()
 
 
 def pytest_configure(config):

@@ -9,6 +9,7 @@ so the module stays thin and the logic is unit tested without a cluster.
 from __future__ import annotations
 
 SIDECAR = "istio-proxy"
+INJECTED_ANNOTATION = "sidecar.istio.io/status"
 
 
 def _owner(obj, kind):
@@ -34,6 +35,8 @@ def pod_report(pod):
     statuses = status.get("containerStatuses") or []
     ready = sum(1 for c in statuses if c.get("ready"))
     has_sidecar = SIDECAR in containers
+    # istiod's injector records what it injected; a hand-written istio-proxy container has no such record.
+    injected = INJECTED_ANNOTATION in (meta.get("annotations") or {})
     reason = ""
     scheduled = _condition(pod, "PodScheduled")
     if status.get("phase") == "Pending" and scheduled and scheduled.get("status") == "False":
@@ -42,6 +45,8 @@ def pod_report(pod):
         reason = "phase %s" % status.get("phase")
     elif not has_sidecar:
         reason = "no %s container: the pod was created before injection was enabled, or injection is off for it" % SIDECAR
+    elif not injected:
+        reason = "%s was not injected by istiod (no %s annotation)" % (SIDECAR, INJECTED_ANNOTATION)
     elif ready < len(containers):
         not_ready = [c.get("name") for c in statuses if not c.get("ready")]
         reason = "containers not ready: %s" % ", ".join(sorted(not_ready) or containers)
@@ -51,7 +56,8 @@ def pod_report(pod):
         "node": spec.get("nodeName"),
         "ready": "%d/%d" % (ready, len(containers)),
         "sidecar": has_sidecar,
-        "ok": has_sidecar and ready == len(containers) and not reason,
+        "injected": injected,
+        "ok": has_sidecar and injected and ready == len(containers) and not reason,
         "reason": reason,
         "replicaset": _owner(pod, "ReplicaSet"),
     }
@@ -121,7 +127,7 @@ def summary_lines(reports):
         total = len(rep["pods"])
         good = sum(1 for p in rep["pods"] if p["ok"])
         pods = ", ".join("%s %s" % (p["name"], p["ready"]) for p in rep["pods"]) or "no pods"
-        lines.append("%s: %d/%d pods with a ready sidecar%s (%s)" % (
+        lines.append("%s: %d/%d pods with a ready sidecar injected by istiod%s (%s)" % (
             rep["namespace"], good, total, "" if rep["ready"] else " NOT READY", pods))
         for pod in rep["pods"]:
             if not pod["ok"]:

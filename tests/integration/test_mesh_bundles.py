@@ -1,7 +1,8 @@
-"""The routing and NetworkPolicy bundles against kubesim, through playbooks/istio.yml.
+"""The routing and NetworkPolicy bundles on the local cluster, through playbooks/istio.yml.
 
-Each test gets its own kubesim; the Istio CRDs (Gateway, VirtualService) and the
-eco2 namespaces/Services the routes point at come from tests/integration/fixtures.
+Each test gets its own local cluster with Istio's real CRDs (from the base chart, so the API
+server checks every Gateway and VirtualService against Istio's schemas); the eco2
+namespaces/Services the routes point at come from tests/integration/fixtures.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import pytest
 import yaml
 
+from tests.lib import chart_repo, istio_charts
 from tests.lib.ansible_run import REPO, run_playbook
 
 pytestmark = pytest.mark.slow
@@ -21,82 +23,82 @@ DOMAINS = ["auth", "my", "scan", "character", "location", "image", "chat"]
 SHARED = yaml.safe_load((REPO / "inventory/shared/group_vars/all/mesh.yml").read_text())
 
 
-def prepare(sim):
-    sim.kubectl("apply", "-f", str(FIXTURES / "istio-crds.yaml"))
-    sim.kubectl("wait", "--for=condition=Established", "--timeout=30s",
+def prepare(kube):
+    kube.kubectl("apply", "--server-side", "-f", "-", input=istio_charts.crds_yaml(chart_repo.LOCAL_RELEASE))
+    kube.kubectl("wait", "--for=condition=Established", "--timeout=30s",
                 "crd/gateways.networking.istio.io", "crd/virtualservices.networking.istio.io")
-    sim.kubectl("apply", "-f", str(FIXTURES / "eco2-workloads.yaml"))
+    kube.kubectl("apply", "-f", str(FIXTURES / "eco2-workloads.yaml"))
 
 
-def play(sim, tags=BOTH, extra_vars=None, *args):
+def play(kube, tags=BOTH, extra_vars=None, *args):
     return run_playbook(PLAYBOOK, "--tags", tags, *args, inventory="inventory/local", extra_vars=extra_vars,
-                        env=sim.env())
+                        env=kube.env())
 
 
-def names(sim, kind, namespace=None):
+def names(kube, kind, namespace=None):
     ns = ["-n", namespace] if namespace else ["-A"]
-    out = sim.kubectl("get", kind, *ns, "-l", "app.kubernetes.io/managed-by=eco2.mesh", "-o", "json").stdout
+    out = kube.kubectl("get", kind, *ns, "-l", "app.kubernetes.io/managed-by=eco2.mesh", "-o", "json").stdout
     return sorted("%s/%s" % (o["metadata"]["namespace"], o["metadata"]["name"]) for o in json.loads(out)["items"])
 
 
 @pytest.fixture
-def sim(kubesim):
-    prepare(kubesim)
-    return kubesim
+def kube(cluster):
+    prepare(cluster)
+    return cluster
 
 
-def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(sim):
-    first = play(sim)
+def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(kube):
+    first = play(kube)
     assert first.rc == 0, first
     assert first.changed > 0
-    vs = names(sim, "virtualservices.networking.istio.io")
+    vs = names(kube, "virtualservices.networking.istio.io")
     assert "chat/chat-vs" in vs and "istio-system/gateway-health-check" in vs and len(vs) == 10
-    assert names(sim, "gateways.networking.istio.io") == ["istio-system/eco2-gateway"]
-    assert names(sim, "ingress") == ["istio-system/istio-ingress"]
-    pols = names(sim, "networkpolicy")
+    assert names(kube, "gateways.networking.istio.io") == ["istio-system/eco2-gateway"]
+    assert names(kube, "ingress") == ["istio-system/istio-ingress"]
+    pols = names(kube, "networkpolicy")
     assert len(pols) == 7 * 3 + 2 and "character/mesh-flow-ingress-from-scan-8000-tcp" in pols
-    ing = json.loads(sim.kubectl("get", "ingress", "-n", "istio-system", "istio-ingress", "-o", "json",
+    ing = json.loads(kube.kubectl("get", "ingress", "-n", "istio-system", "istio-ingress", "-o", "json",
                                  "--show-managed-fields").stdout)
     assert ing["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"] == \
         "api.local.growbin.app,argocd.local.growbin.app,grafana.local.growbin.app"
     managers = {m["manager"] for m in ing["metadata"].get("managedFields") or []}
     assert "eco2.mesh" in managers
 
-    sim.clear_requests()
-    second = play(sim)
+    kube.clear_requests()
+    second = play(kube)
     assert second.rc == 0, second
     assert second.changed == 0, second
-    assert sim.writes() == []
+    assert kube.writes() == []
 
-    sim.clear_requests()
+    kube.clear_requests()
     without_chat = [{"name": d} for d in DOMAINS if d != "chat"]
-    third = play(sim, BOTH, {"mesh_domains": without_chat})
+    third = play(kube, BOTH, {"mesh_domains": without_chat})
     assert third.rc == 0, third
-    writes = sim.writes()
+    writes = kube.writes()
     assert writes and all(w["verb"] == "delete" for w in writes), writes
     deleted = sorted(w["path"].rsplit("/", 3)[-3] + "/" + w["path"].rsplit("/", 1)[-1] for w in writes)
     assert all("/chat/" in w["path"] for w in writes), deleted
     assert len(writes) == 1 + 3  # chat-vs and chat's three NetworkPolicies
-    assert "chat/chat-vs" not in names(sim, "virtualservices.networking.istio.io")
-    assert names(sim, "networkpolicy", "chat") == []
-    assert len(names(sim, "networkpolicy")) == 6 * 3 + 2
-    assert len(names(sim, "virtualservices.networking.istio.io")) == 9
+    assert "chat/chat-vs" not in names(kube, "virtualservices.networking.istio.io")
+    assert names(kube, "networkpolicy", "chat") == []
+    assert len(names(kube, "networkpolicy")) == 6 * 3 + 2
+    assert len(names(kube, "virtualservices.networking.istio.io")) == 9
 
 
-def test_check_diff_shows_changes_and_writes_nothing(sim):
-    sim.clear_requests()
-    result = play(sim, BOTH, None, "--check", "--diff")
+def test_check_diff_shows_changes_and_writes_nothing(kube):
+    kube.clear_requests()
+    result = play(kube, BOTH, None, "--check", "--diff")
     assert result.rc == 0, result
-    assert sim.writes() == []
+    assert kube.writes() == []
     assert "create Gateway istio-system/eco2-gateway" in result.stdout
     assert "create NetworkPolicy scan/mesh-flow-egress-to-character-8000-tcp" in result.stdout
-    assert names(sim, "networkpolicy") == []
+    assert names(kube, "networkpolicy") == []
 
-    assert play(sim).rc == 0
-    sim.clear_requests()
-    changed = play(sim, "routing", {"mesh_alb": dict(SHARED["mesh_alb"], group_order=2)}, "--check", "--diff")
+    assert play(kube).rc == 0
+    kube.clear_requests()
+    changed = play(kube, "routing", {"mesh_alb": dict(SHARED["mesh_alb"], group_order=2)}, "--check", "--diff")
     assert changed.rc == 0, changed
-    assert sim.writes() == []
+    assert kube.writes() == []
     assert "update Ingress istio-system/istio-ingress" in changed.stdout
     assert "alb.ingress.kubernetes.io/group.order: '2'" in changed.stdout
 
@@ -135,14 +137,14 @@ FAILURES = [
     ("gateway-selector", "routing", {"mesh_gateway_selector": {"istio": "gateway"}},
      None, "Gateway istio-system/eco2-gateway", "spec.selector"),
     ("vs-destination-service", "routing", None,
-     lambda sim: sim.kubectl("delete", "service", "-n", "chat", "chat-api"),
+     lambda kube: kube.kubectl("delete", "service", "-n", "chat", "chat-api"),
      "VirtualService chat/chat-vs", "spec.http[0].route[0].destination.host"),
     ("vs-destination-port", "routing", {"mesh_domains": _domains(chat={"port": 8080})},
      None, "VirtualService chat/chat-vs", "spec.http[0].route[0].destination.port.number"),
     ("vs-gateway", "routing", {"mesh_domains": _domains(chat={"gateways": ["istio-system/other-gateway"]})},
      None, "VirtualService chat/chat-vs", "spec.gateways[0]"),
     ("vs-conflict", "routing", None,
-     lambda sim: sim.kubectl("apply", "-f", "-", input=json.dumps(LEFTOVER_VS)),
+     lambda kube: kube.kubectl("apply", "-f", "-", input=json.dumps(LEFTOVER_VS)),
      "VirtualService auth/auth-vs", "spec.http[0].match[0]"),
     ("istiod-egress", "network_policies", {"mesh_istiod": {"ports": [15012]}},
      None, "NetworkPolicy scan/mesh-allow-istiod-egress", "spec.egress"),
@@ -150,39 +152,39 @@ FAILURES = [
      {"mesh_dns": {"pod_labels": {"k8s-app": "coredns"}}, "mesh_network_policy_default_deny": True},
      None, "NetworkPolicy scan/mesh-default-deny", "spec.policyTypes"),
     ("flow-one-sided", "network_policies", None,
-     lambda sim: sim.kubectl("apply", "-f", "-", input=json.dumps(HALF_FLOW)),
+     lambda kube: kube.kubectl("apply", "-f", "-", input=json.dumps(HALF_FLOW)),
      "NetworkPolicy chat/mesh-allow-gateway-ingress", "spec.ingress"),
 ]
 
 
 @pytest.mark.parametrize("tags,extra_vars,setup,obj,field", [f[1:] for f in FAILURES], ids=[f[0] for f in FAILURES])
-def test_analysis_blocks_the_run_without_writing(sim, tags, extra_vars, setup, obj, field):
+def test_analysis_blocks_the_run_without_writing(kube, tags, extra_vars, setup, obj, field):
     if setup:
-        setup(sim)
-    sim.clear_requests()
-    result = play(sim, tags, extra_vars)
+        setup(kube)
+    kube.clear_requests()
+    result = play(kube, tags, extra_vars)
     assert result.rc != 0, result
     assert "mesh analysis:" in result.stdout, result
     assert "%s %s:" % (obj, field) in result.stdout, result
-    assert sim.writes() == []
+    assert kube.writes() == []
 
 
-def test_force_applies_despite_findings(sim):
-    result = play(sim, "routing", {"mesh_gateway_selector": {"istio": "gateway"}, "mesh_routing_force": True})
+def test_force_applies_despite_findings(kube):
+    result = play(kube, "routing", {"mesh_gateway_selector": {"istio": "gateway"}, "mesh_routing_force": True})
     assert result.rc == 0, result
     assert "gateway-selector" in result.stdout
-    gw = json.loads(sim.kubectl("get", "gateways.networking.istio.io", "-n", "istio-system", "eco2-gateway",
+    gw = json.loads(kube.kubectl("get", "gateways.networking.istio.io", "-n", "istio-system", "eco2-gateway",
                                 "-o", "json").stdout)
     assert gw["spec"]["selector"] == {"istio": "gateway"}
 
 
-def test_invalid_spec_fails_naming_the_variable(sim):
-    sim.clear_requests()
+def test_invalid_spec_fails_naming_the_variable(kube):
+    kube.clear_requests()
     flows = [{"from": "scan", "to": "character", "port": 8000, "protocol": "TPC"}]
-    result = play(sim, "network_policies", {"mesh_flows": flows})
+    result = play(kube, "network_policies", {"mesh_flows": flows})
     assert result.rc != 0
     assert "mesh_flows[0].protocol: 'TPC' is not one of TCP, UDP, SCTP" in result.stdout, result
-    assert sim.writes() == []
+    assert kube.writes() == []
 
 
 @pytest.mark.parametrize("env,zone", [("dev", "dev.growbin.app"), ("prod", "growbin.app")])

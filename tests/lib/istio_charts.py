@@ -8,6 +8,7 @@ at the release's version. Nothing from the module is committed; the packages lan
 .tools/charts and tests/lib/chart_repo.py serves them on 127.0.0.1.
 
     .venv/bin/python tests/lib/istio_charts.py [DEST]
+    .venv/bin/python tests/lib/istio_charts.py crds OUT.yaml [RELEASE]   # the base chart's CRDs alone
 """
 from __future__ import annotations
 
@@ -80,5 +81,15 @@ def build(dest: Path = DEST) -> list[Path]:
     return made
 
 
+def crds_yaml(release: str) -> str:
+    """The CustomResourceDefinitions the base chart of release installs, rendered by helm."""
+    chart = next(p for p in build() if p.name == f"base-{release}.tgz")
+    return subprocess.run([str(REPO / ".tools/bin/helm"), "template", "istio-base", str(chart), "-n", "istio-system",
+                           "--show-only", "templates/crds.yaml"], check=True, capture_output=True, text=True).stdout
+
+
 if __name__ == "__main__":
-    build(Path(sys.argv[1]) if len(sys.argv) > 1 else DEST)
+    if sys.argv[1:2] == ["crds"]:
+        Path(sys.argv[2]).write_text(crds_yaml(sys.argv[3] if len(sys.argv) > 3 else "1.24.2"))
+    else:
+        build(Path(sys.argv[1]) if len(sys.argv) > 1 else DEST)

@@ -33,7 +33,8 @@ def writes(log: Path, offset: int = 0, user: str | None = None) -> list[dict]:
         entry = by_id.setdefault(event["auditID"], {
             "verb": event["verb"], "resource": ref.get("resource"), "subresource": ref.get("subresource"),
             "namespace": ref.get("namespace"), "name": ref.get("name"), "api_group": ref.get("apiGroup", ""),
-            "user": event.get("user", {}).get("username"), "uri": event.get("requestURI"), "code": None})
+            "user": event.get("user", {}).get("username"), "uri": event.get("requestURI"),
+            "path": event.get("requestURI", "").split("?", 1)[0], "code": None})
         if event.get("stage") == "ResponseComplete":
             entry["code"] = (event.get("responseStatus") or {}).get("code")
     return list(by_id.values())

@@ -3,13 +3,16 @@ from __future__ import annotations
 from ansible_collections.eco2.mesh.plugins.module_utils import sidecar
 
 
-def pod(name, containers, ready=None, phase="Running", rs="api-abc", node="k8s-api-scan", scheduled=None):
+def pod(name, containers, ready=None, phase="Running", rs="api-abc", node="k8s-api-scan", scheduled=None,
+        injected=True):
     ready = containers if ready is None else ready
+    annotations = {"sidecar.istio.io/status": '{"containers":["istio-proxy"]}'} if injected and "istio-proxy" in containers else {}
     conditions = []
     if scheduled:
         conditions.append({"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": scheduled})
     return {
-        "metadata": {"name": name, "namespace": "scan", "ownerReferences": [{"kind": "ReplicaSet", "name": rs}]},
+        "metadata": {"name": name, "namespace": "scan", "annotations": annotations,
+                     "ownerReferences": [{"kind": "ReplicaSet", "name": rs}]},
         "spec": {"nodeName": None if scheduled else node, "containers": [{"name": c} for c in containers]},
         "status": {"phase": phase, "conditions": conditions,
                    "containerStatuses": [{"name": c, "ready": c in ready} for c in containers]},
@@ -23,6 +26,12 @@ DEPLOY = [{"metadata": {"name": "scan-api"}, "spec": {"replicas": 1}, "status": 
 def test_pod_with_ready_sidecar_is_ok():
     row = sidecar.pod_report(pod("p", ["app", "istio-proxy"]))
     assert row["ok"] and row["ready"] == "2/2" and row["sidecar"] and row["reason"] == ""
+
+
+def test_sidecar_not_injected_by_istiod_is_not_ok():
+    row = sidecar.pod_report(pod("p", ["app", "istio-proxy"], injected=False))
+    assert not row["ok"] and row["sidecar"] and not row["injected"]
+    assert row["reason"] == "istio-proxy was not injected by istiod (no sidecar.istio.io/status annotation)"
 
 
 def test_pod_without_sidecar_needs_restart_of_its_deployment():
@@ -67,4 +76,4 @@ def test_empty_namespace_with_no_deployments_is_ready():
 
 def test_summary_lines_show_each_pods_ready_count():
     rep = sidecar.namespace_report("scan", [pod("scan-api-1", ["app", "istio-proxy"])], RS, DEPLOY)
-    assert sidecar.summary_lines([rep]) == ["scan: 1/1 pods with a ready sidecar (scan-api-1 2/2)"]
+    assert sidecar.summary_lines([rep]) == ["scan: 1/1 pods with a ready sidecar injected by istiod (scan-api-1 2/2)"]
