@@ -6,7 +6,7 @@
 A profile is ``labels`` (a dict of str -> str) and ``taints`` (a list of
 ``{key, value, effect}``), held per host in the inventory variables
 ``node_profile_labels`` / ``node_profile_taints``. This module is pure Python
-(no Ansible, no Kubernetes client) so filters, roles, tests and kubesim share
+(no Ansible, no Kubernetes client) so filters, roles, tests and the local cluster share
 one implementation of:
 
 - validation of label keys/values and taints, with errors naming host and field;

@@ -25,7 +25,7 @@ def test_stop_signals_only_a_process_running_the_expected_command(tmp_path):
             time.sleep(0.02)
         record = tmp_path / "pid"
         record.write_text(str(proc.pid))
-        pidfile.stop(record, marker="kubesim")  # the PID runs something else: leave it alone
+        pidfile.stop(record, marker="kube-apiserver")  # the PID runs something else: leave it alone
         assert _state(proc.pid) in ("R", "S") and not record.exists()
         record.write_text(str(proc.pid))
         pidfile.stop(record, marker="sleep", grace_s=2)

@@ -50,7 +50,7 @@ def test_changelog_fragments_lint():
 def test_tarball_holds_only_what_users_install(built_tarball):
     with tarfile.open(built_tarball) as tar:
         names = tar.getnames()
-    forbidden = ("tests/", "kubesim/", ".venv/", ".tools/", ".cache/", "molecule/", "scripts/", ".ci/", ".git/")
+    forbidden = ("tests/", "tools/", ".venv/", ".tools/", ".cache/", "molecule/", "scripts/", ".ci/", ".git/")
     leaked = [n for n in names if n.startswith(forbidden) or "__pycache__" in n or n.endswith(".pyc")]
     assert not leaked, leaked
     for needed in ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "README.md", "LICENSE",

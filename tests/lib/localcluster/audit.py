@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from .files import WRITE_VERBS
@@ -45,3 +46,8 @@ def size(log: Path) -> int:
         return log.stat().st_size
     except FileNotFoundError:
         return 0
+
+
+if __name__ == "__main__":
+    # python -m tests.lib.localcluster.audit AUDIT_LOG OFFSET [USER]: the writes as a JSON list (Molecule).
+    print(json.dumps(writes(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)))

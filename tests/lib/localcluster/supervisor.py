@@ -106,6 +106,7 @@ class Supervisor:
                   "kubeconfig": str(self.state / "kubeconfig"), "audit_log": str(self.state / "audit.log"),
                   "admin_user": pki.ADMIN, "kube_version": KUBE_VERSION, "supervisor_pid": os.getpid()}
         (self.state / "config.json").write_text(json.dumps(config, indent=2))
+        (self.state / "url").write_text(self.server + "\n")
 
     def route(self, host: str, port: int):
         if port in WEBHOOK_PORTS and self.istiod and self.istiod.proc:
@@ -151,6 +152,8 @@ class Supervisor:
             "--audit-log-maxsize=0", "--audit-log-mode=blocking",
             "--egress-selector-config-file=%s" % (self.state / "egress-selector.yaml"),
             "--enable-aggregator-routing=true",
+            # kubeadm join authenticates with a bootstrap token (the node_join Molecule scenario).
+            "--enable-bootstrap-token-auth=true",
             # The Service `kubernetes` would point at 127.0.0.1, which Endpoints refuse.
             "--endpoint-reconciler-type=none",
             "--profiling=false", "--v=1",
