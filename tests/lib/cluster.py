@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.lib.localcluster import audit
@@ -42,10 +43,20 @@ class LocalCluster:
 
     def writes(self) -> list[dict]:
         """Writes by the admin client (helm, kubectl, Ansible) since the last clear_requests(); dry runs excluded."""
-        return audit.writes(self.audit_log, self._mark, self.config["admin_user"])
+        return self._settled(self.config["admin_user"])
 
     def all_writes(self) -> list[dict]:
-        return audit.writes(self.audit_log, self._mark)
+        return self._settled(None)
+
+    def _settled(self, user: str | None) -> list[dict]:
+        # A request is logged before it is served; its completion (code, a create's name) is logged
+        # just after the client has its answer: give that line a moment to land.
+        deadline = time.time() + 2
+        while True:
+            found = audit.writes(self.audit_log, self._mark, user)
+            if all(w["code"] is not None for w in found) or time.time() > deadline:
+                return found
+            time.sleep(0.1)
 
     # -- clients -------------------------------------------------------------------------------
     def env(self) -> dict:

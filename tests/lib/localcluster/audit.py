@@ -38,6 +38,7 @@ def writes(log: Path, offset: int = 0, user: str | None = None) -> list[dict]:
             "path": event.get("requestURI", "").split("?", 1)[0], "code": None})
         if event.get("stage") == "ResponseComplete":
             entry["code"] = (event.get("responseStatus") or {}).get("code")
+            entry["name"] = entry["name"] or ref.get("name")  # a create learns its name from the response
     return list(by_id.values())
 
 
