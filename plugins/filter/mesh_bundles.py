@@ -35,8 +35,12 @@ def mesh_spec(variables):
     return _spec(variables)
 
 
-def mesh_network_policies(spec):
-    return mesh_policies.network_policy_objects(_spec(spec))
+def mesh_network_policies(spec, isolated=None):
+    return mesh_policies.network_policy_objects(_spec(spec), _plain(isolated) if isolated else None)
+
+
+def mesh_isolated_directions(policies):
+    return mesh_policies.isolated_directions(_plain(policies or []))
 
 
 def mesh_routing_objects(spec):
@@ -147,6 +151,7 @@ class FilterModule:
         return {
             "mesh_spec": mesh_spec,
             "mesh_network_policies": mesh_network_policies,
+            "mesh_isolated_directions": mesh_isolated_directions,
             "mesh_routing": mesh_routing_objects,
             "mesh_manifest": mesh_manifest,
             "mesh_prune_candidates": mesh_prune_candidates,

@@ -22,6 +22,7 @@ Checks (the failure classes of the real migration, BRIEF "What went wrong"):
   gateway-ingress     gateway pods that cannot reach an app port
   flow-one-sided      a flow allowed by egress but not ingress (or the reverse)
   flow-blocked        a declared flow blocked on both sides
+  newly-denied        a connection open today that the bundle would close (mesh_reachability)
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import json
 import re
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol as netpol
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_reachability
 
 EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
 ALB = "alb.ingress.kubernetes.io/"
@@ -767,10 +769,38 @@ def _flow_finding(src, dst, port, proto, policies, nss, what, declared):
     return None
 
 
+def check_newly_denied(world):
+    """Connections the policies allow today (ours included) that they would not allow after the apply."""
+    spec = world.spec
+    if not spec.get("domains") or "istiod" not in spec:
+        return []
+    after = _kind(world.all, "NetworkPolicy")
+    before = _kind(world.live + list(world.context.get("live_ours") or []), "NetworkPolicy")
+    ctx = world.context
+    gw_labels = (ctx.get("gateway_pod_labels") or [spec["gateway"]["pod_labels"]])[0]
+    denied = mesh_reachability.newly_denied(
+        spec, before, after, world.namespaces, _workloads(world), ctx.get("istiod_pod_labels") or
+        spec["istiod"]["pod_labels"], ctx.get("dns_pod_labels") or spec["dns"]["pod_labels"], gw_labels)
+    out = []
+    for d in denied:
+        names = d["isolated_by"] or ["(none)"]
+        chosen = next((n for n in names if n.endswith("/mesh-default-deny")), names[0])
+        src_ns = "external" if d["from"].startswith("external") else d["from"].split("/", 1)[0]
+        dst_ns = "external" if d["to"].startswith("external") else d["to"].split("/", 1)[0]
+        out.append(finding(
+            "newly-denied", "NetworkPolicy %s" % chosen, "spec.policyTypes",
+            "applying the bundle would deny %s (%s) -> %s (%s) on %s %s, which is open today (%s isolated by %s)."
+            % (d["from"], d["from_name"], d["to"], d["to_name"], d["protocol"], ", ".join(str(p) for p in d["ports"]),
+               d["direction"], ", ".join(names)),
+            "declare the connection (mesh_peers or mesh_flows), or accept losing it in "
+            "mesh_network_policy_acknowledged_denials ({from: %s, to: %s, port: %s})" % (src_ns, dst_ns, d["ports"][0])))
+    return out
+
+
 # -- entry point ---------------------------------------------------------------
 ROUTING_CHECKS = (check_external_dns, check_alb_health, check_gateway_selector, check_destinations,
                   check_vs_gateways, check_vs_conflicts)
-POLICY_CHECKS = (check_policies,)
+POLICY_CHECKS = (check_policies, check_newly_denied)
 
 
 def analyze(objects, context=None):

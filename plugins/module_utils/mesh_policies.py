@@ -4,12 +4,20 @@
 """NetworkPolicy bundle: mesh spec -> NetworkPolicies (pure).
 
 Per meshed namespace: egress to istiod (xDS/CA/webhook ports), egress to DNS,
-ingress from the gateway pods to the app ports; per flow both the caller's
-egress and the callee's ingress; optionally a default-deny.
+ingress from the gateway pods to the app ports, traffic inside the namespace, the
+declared peers (data stores, external addresses, scrapers); per flow both the
+caller's egress and the callee's ingress.
+
+Any policy that selects a pod isolates it for its direction, so the allowances
+alone would cut whatever the spec does not describe. Unless the user asks for
+isolation (default-deny), a namespace therefore also gets an allow-all policy per
+direction - the bundle then denies nothing - except in a direction where policies
+that are not ours already isolate its pods: there our allowances only add, and an
+allow-all would undo the owner's isolation.
 """
 from __future__ import annotations
 
-from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import managed_labels
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import BUNDLE_LABEL, managed_labels
 
 BUNDLE = "network-policies"
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -58,12 +66,58 @@ def _app_ports(domains):
     return ports
 
 
-def network_policy_objects(spec):
-    """Every NetworkPolicy of the bundle, sorted by namespace then name."""
+def _peer_selector(peer):
+    if peer["cidr"]:
+        block = {"cidr": peer["cidr"]}
+        if peer["except"]:
+            block["except"] = list(peer["except"])
+        return {"ipBlock": block}
+    return _peer(peer["namespace"], peer["pod_labels"])
+
+
+def _peer_policies(spec):
+    """One policy per declared peer and selected pod group of the domains it applies to."""
+    by_name = {d["name"]: d for d in spec["domains"]}
+    objs = []
+    for peer in spec.get("peers") or []:
+        groups = []
+        for name in peer["domains"]:
+            d = by_name[name]
+            if (d["namespace"], d["pod_labels"]) not in groups:
+                groups.append((d["namespace"], d["pod_labels"]))
+        for ns, labels in groups:
+            same_ns = [g for g in groups if g[0] == ns]
+            name = "mesh-peer-%s-%s" % (peer["direction"], peer["name"])
+            if len(same_ns) > 1:
+                name += "-%d" % same_ns.index((ns, labels))
+            rule = {("to" if peer["direction"] == "egress" else "from"): [_peer_selector(peer)],
+                    "ports": _ports(peer["ports"], peer["protocol"])}
+            if peer["direction"] == "egress":
+                objs.append(_policy(name, ns, labels, ["Egress"], egress=[rule]))
+            else:
+                objs.append(_policy(name, ns, labels, ["Ingress"], ingress=[rule]))
+    return objs
+
+
+def network_policy_objects(spec, isolated=None):
+    """Every NetworkPolicy of the bundle, sorted by namespace then name.
+
+    isolated: {namespace: [directions]} already isolated by policies that are not ours
+    (read from the cluster); None when unknown (render mode): nothing is.
+    """
     istiod, dns, gw = spec["istiod"], spec["dns"], spec["gateway"]
+    isolated = isolated or {}
     objs = []
     meshed = meshed_namespaces(spec)
     for ns, domains in meshed:
+        objs.append(_policy("mesh-allow-same-namespace", ns, {}, ["Ingress", "Egress"],
+                            ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}]))
+        if not any(d["default_deny"] for d in domains):
+            owned = isolated.get(ns) or []
+            if "Egress" not in owned:
+                objs.append(_policy("mesh-allow-undeclared-egress", ns, {}, ["Egress"], egress=[{}]))
+            if "Ingress" not in owned:
+                objs.append(_policy("mesh-allow-undeclared-ingress", ns, {}, ["Ingress"], ingress=[{}]))
         objs.append(_policy("mesh-allow-istiod-egress", ns, {}, ["Egress"], egress=[{
             "to": [_peer(istiod["namespace"], istiod["pod_labels"])],
             "ports": _ports(istiod["ports"]),
@@ -96,5 +150,22 @@ def network_policy_objects(spec):
                             ["Ingress"],
                             ingress=[{"from": [_peer(src["namespace"], src["pod_labels"])],
                                       "ports": _ports([flow["port"]], flow["protocol"])}]))
+    objs += _peer_policies(spec)
     objs.sort(key=lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]))
     return objs
+
+
+def isolated_directions(policies):
+    """{namespace: [directions]} that policies not applied by this collection isolate."""
+    out = {}
+    for pol in policies or []:
+        labels = (pol.get("metadata") or {}).get("labels") or {}
+        if labels.get(BUNDLE_LABEL) == BUNDLE:
+            continue
+        spec = pol.get("spec") or {}
+        types = spec.get("policyTypes") or (["Ingress", "Egress"] if "egress" in spec else ["Ingress"])
+        ns = (pol.get("metadata") or {}).get("namespace")
+        for t in types:
+            if t not in out.setdefault(ns, []):
+                out[ns].append(t)
+    return {ns: sorted(types) for ns, types in out.items()}

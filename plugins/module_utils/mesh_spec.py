@@ -10,7 +10,8 @@ deep-merge, so an environment file overrides a whole variable):
     mesh_alb, mesh_alb_certificate_arn, mesh_external_dns, mesh_gateway,
     mesh_gateway_extra_hosts, mesh_gateway_selector, mesh_gateway_service,
     mesh_gateway_pod_labels, istio_gateway_release_name, mesh_health_check_route,
-    mesh_network_policy_default_deny, mesh_istiod, mesh_dns
+    mesh_network_policy_default_deny, mesh_istiod, mesh_dns, mesh_peers,
+    mesh_network_policy_acknowledged_denials
 
 `build_spec(variables)` takes a dict keyed by those names (a missing or None
 value means "use the default") and returns the normalised model, or raises
@@ -63,6 +64,11 @@ DEFAULT_PLATFORM_ROUTES = [
     {"name": "grafana", "namespace": "grafana", "service": "grafana", "port": 80},
 ]
 
+PEER_DIRECTIONS = ("egress", "ingress")
+# What a meshed pod's sidecar serves besides the app: Envoy's merged metrics (15090),
+# the agent's merged Prometheus endpoint (15020) and health (15021).
+SIDECAR_PORTS = (15020, 15021, 15090)
+
 DEFAULT_ISTIOD = {"namespace": "istio-system", "pod_labels": {"app": "istiod"}, "ports": list(DEFAULT_ISTIOD_PORTS)}
 DEFAULT_DNS = {"namespace": "kube-system", "pod_labels": {"k8s-app": "kube-dns"}, "port": 53}
 
@@ -71,17 +77,8 @@ _HOST = re.compile(r"^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0
 _ARN = re.compile(r"^arn:aws[-a-z]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 _SUCCESS_CODES = re.compile(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_CIDR = re.compile(r"^[0-9a-fA-F:.]+/\d{1,3}$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-
-
-# The inventory variables that make up the spec (see the module docstring).
-SPEC_VARIABLES = (
-    "mesh_zone", "mesh_public_hosts", "mesh_domains", "mesh_platform_routes", "mesh_flows",
-    "mesh_alb", "mesh_alb_certificate_arn", "mesh_external_dns", "mesh_gateway",
-    "mesh_gateway_extra_hosts", "mesh_gateway_selector", "mesh_gateway_service",
-    "mesh_gateway_pod_labels", "istio_gateway_release_name", "mesh_health_check_route",
-    "mesh_network_policy_default_deny", "mesh_istiod", "mesh_dns",
-)
 
 
 class MeshSpecError(ValueError):
@@ -426,6 +423,9 @@ def build_spec(variables):
     dns["pod_labels"] = c.labels("mesh_dns.pod_labels", dns["pod_labels"])
     dns["port"] = c.port("mesh_dns.port", dns["port"]) or 53
 
+    peers = _peers(c, v.get("mesh_peers"), domains)
+    acknowledged = _acknowledged(c, v.get("mesh_network_policy_acknowledged_denials"))
+
     # -- Gateway hosts: public hosts, extras, and what the ALB probe needs --
     gw_hosts = list(public) + gateway["extra_hosts"]
     if health_route and alb["healthcheck_port"] == "traffic-port":
@@ -449,12 +449,72 @@ def build_spec(variables):
         "istiod": istiod,
         "dns": dns,
         "default_deny": default_deny,
+        "peers": peers,
+        "acknowledged_denials": acknowledged,
     }
+
+
+def _peers(c, raw_peers, domains):
+    """mesh_peers: what the domains talk to besides each other (data stores, external APIs, scrapers)."""
+    names, out = [], []
+    meshed = [d["name"] for d in domains if d["meshed"]]
+    for i, raw in enumerate(c.list_("mesh_peers", raw_peers)):
+        path = "mesh_peers[%d]" % i
+        raw = c.dict_(path, raw, {"name", "direction", "namespace", "pod_labels", "cidr", "except", "ports",
+                                  "protocol", "domains"})
+        name = c.str_(path + ".name", raw.get("name"), _DNS1123_LABEL, "DNS-1123 label")
+        if name in names:
+            c.err(path + ".name", "%r is declared twice" % name)
+            continue
+        names.append(name)
+        direction = c.choice(path + ".direction", raw.get("direction", "egress"), PEER_DIRECTIONS)
+        if ("namespace" in raw) == ("cidr" in raw):
+            c.err(path, "needs exactly one of namespace (an in-cluster peer) or cidr (addresses outside the cluster)")
+            continue
+        peer = {"name": name, "direction": direction, "namespace": None, "pod_labels": {}, "cidr": None, "except": []}
+        if "namespace" in raw:
+            peer["namespace"] = c.str_(path + ".namespace", raw["namespace"], _DNS1123_LABEL, "namespace name")
+            peer["pod_labels"] = c.labels(path + ".pod_labels", raw.get("pod_labels"))
+        else:
+            peer["cidr"] = c.str_(path + ".cidr", raw["cidr"], _CIDR, "CIDR like 0.0.0.0/0 or 10.0.0.0/16")
+            peer["except"] = [e for j, e in enumerate(c.list_(path + ".except", raw.get("except")))
+                              if c.str_("%s.except[%d]" % (path, j), e, _CIDR, "CIDR")]
+        ports = c.list_(path + ".ports", raw.get("ports"))
+        if not ports:
+            c.err(path + ".ports", "must list at least one port")
+        peer["ports"] = [p for j, p in enumerate(ports) if c.port("%s.ports[%d]" % (path, j), p)]
+        peer["protocol"] = c.choice(path + ".protocol", raw.get("protocol", "TCP"), PROTOCOLS)
+        wanted = c.list_(path + ".domains", raw.get("domains", meshed))
+        for j, d in enumerate(wanted):
+            if d not in meshed:
+                c.err("%s.domains[%d]" % (path, j), "%s is not one of %s" % (_fmt(d), ", ".join(meshed) or "(none)"))
+        peer["domains"] = [d for d in wanted if d in meshed]
+        out.append(peer)
+    return out
+
+
+def _acknowledged(c, raw):
+    """Connections the user accepts to lose when the policies land: {from, to, port}; '*' matches any."""
+    out = []
+    for i, item in enumerate(c.list_("mesh_network_policy_acknowledged_denials", raw)):
+        path = "mesh_network_policy_acknowledged_denials[%d]" % i
+        item = c.dict_(path, item, {"from", "to", "port"})
+        ack = {}
+        for end in ("from", "to"):
+            val = item.get(end, "*")
+            if not isinstance(val, str) or not (val in ("*", "external") or _DNS1123_LABEL.match(val)):
+                c.err("%s.%s" % (path, end), "%s is not a namespace name, 'external' or '*'" % _fmt(val))
+            ack[end] = val
+        port = item.get("port", "*")
+        ack["port"] = port if port == "*" else c.port(path + ".port", port)
+        out.append(ack)
+    return out
 
 
 SPEC_VARIABLES = (
     "mesh_zone", "mesh_public_hosts", "mesh_domains", "mesh_platform_routes", "mesh_flows", "mesh_alb",
     "mesh_alb_certificate_arn", "mesh_external_dns", "mesh_gateway", "mesh_gateway_extra_hosts",
     "mesh_gateway_selector", "mesh_gateway_service", "mesh_gateway_pod_labels", "istio_gateway_release_name",
-    "mesh_health_check_route", "mesh_network_policy_default_deny", "mesh_istiod", "mesh_dns",
+    "mesh_health_check_route", "mesh_network_policy_default_deny", "mesh_istiod", "mesh_dns", "mesh_peers",
+    "mesh_network_policy_acknowledged_denials",
 )

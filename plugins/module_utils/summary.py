@@ -104,6 +104,9 @@ def summary_lines(data):
     lines.append("NetworkPolicies: %d in %d namespaces (%s)" % (
         sum(data["policies"].values()), len(data["policies"]),
         ", ".join("%s=%d" % kv for kv in data["policies"].items())))
+    if data.get("reach"):
+        lines.append("Open in and out (all NetworkPolicies in force):")
+        lines.extend("  " + line for line in data["reach"])
     lines.append("Sidecars:")
     lines.extend("  " + line for line in data["sidecars"])
     if data.get("findings"):

@@ -27,7 +27,10 @@ description:
     cannot reach istiod on TCP 15010, 15012, 15014, 15017 and 443; C(dns-egress) / C(default-deny-dns) it cannot
     reach DNS (UDP/TCP 53); C(gateway-ingress) the gateway pods cannot reach an app port; C(flow-one-sided) a flow is
     allowed on one side only; C(flow-blocked) a declared flow is blocked on both sides; C(namespace-missing) a
-    target namespace does not exist (live only).
+    target namespace does not exist (live only); C(newly-denied) a connection the policies allow today (none in
+    render mode) that they would deny once the bundle is applied - between the meshed workloads, the declared peers,
+    istiod, DNS, the gateway, a pod of every other namespace and an address outside the cluster - unless
+    C(mesh_network_policy_acknowledged_denials) accepts it.
 extends_documentation_fragment:
   - eco2.mesh.kube
   - eco2.mesh.read_only
@@ -195,13 +198,15 @@ def read_cluster(module, spec, checks, context):
     kube = client_from_module(module)
     bundles = {BUNDLE_OF_CHECK[c] for c in checks}
     read = {}
-    live = []
+    live, ours = [], []
     for check in checks:
         for api_version, kind in LIVE_KINDS[check]:
             items = kube.list_objects(api_version, kind)
             read[kind] = len(items)
             live += [o for o in items if not _ours(o, bundles)]
+            ours += [o for o in items if _ours(o, bundles)]
     context["live"] = live
+    context["live_ours"] = ours  # what the bundle replaces: "open today" includes our current policies
     gw = (spec or {}).get("gateway") or {}
     if "routing" in checks:
         services = kube.list_objects("v1", "Service")

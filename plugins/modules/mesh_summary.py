@@ -88,6 +88,13 @@ policies:
   description: NetworkPolicy count per namespace.
   returned: always
   type: dict
+reach:
+  description:
+    - Per listed namespace, what its pods may reach (out) and be reached by (in) under every NetworkPolicy in force
+      (ours and others) - C(open), or C(only) followed by the allowed peers and ports.
+  returned: always
+  type: list
+  elements: str
 sidecars:
   description: Per-namespace sidecar lines (see M(eco2.mesh.mesh_sidecar_status)).
   returned: always
@@ -101,7 +108,7 @@ sidecars_ready:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
-from ansible_collections.eco2.mesh.plugins.module_utils import sidecar, summary
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_reachability, sidecar, summary
 
 
 def main():
@@ -119,12 +126,13 @@ def main():
     kube = client_from_module(module)
     istio_ns = params["istio_namespace"]
     istio_pods = kube.list_objects("v1", "Pod", namespace=istio_ns)
+    pods = {ns: kube.list_objects("v1", "Pod", namespace=ns) for ns in params["namespaces"]}
     reports = [
-        sidecar.namespace_report(ns, kube.list_objects("v1", "Pod", namespace=ns),
-                                 kube.list_objects("apps/v1", "ReplicaSet", namespace=ns),
+        sidecar.namespace_report(ns, pods[ns], kube.list_objects("apps/v1", "ReplicaSet", namespace=ns),
                                  kube.list_objects("apps/v1", "Deployment", namespace=ns))
         for ns in params["namespaces"]
     ]
+    all_policies = kube.list_objects("networking.k8s.io/v1", "NetworkPolicy")
     data = {
         "istiod_nodes": summary.pod_placement(istio_pods, params["istiod_selector"]),
         "gateway_nodes": summary.pod_placement(istio_pods, params["gateway_selector"]),
@@ -134,6 +142,7 @@ def main():
         "policies": summary.policy_counts(kube.list_objects("networking.k8s.io/v1", "NetworkPolicy",
                                                             label_selector=params["policy_label_selector"])),
         "sidecars": sidecar.summary_lines(reports),
+        "reach": mesh_reachability.open_lines(pods, all_policies),
         "findings": params["findings"],
     }
     module.exit_json(changed=False, report=summary.summary_lines(data),

@@ -11,28 +11,13 @@ import json
 import pytest
 import yaml
 
-from tests.lib import chart_repo, istio_charts
 from tests.lib.ansible_run import REPO, run_playbook
+from tests.lib.bundle_cluster import BOTH, FIXTURES, PLAYBOOK, play, prepare
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = REPO / "tests/integration/fixtures"
-PLAYBOOK = "playbooks/istio.yml"
-BOTH = "network_policies,routing"
 DOMAINS = ["auth", "my", "scan", "character", "location", "image", "chat"]
 SHARED = yaml.safe_load((REPO / "inventory/shared/group_vars/all/mesh.yml").read_text())
-
-
-def prepare(kube):
-    kube.kubectl("apply", "--server-side", "-f", "-", input=istio_charts.crds_yaml(chart_repo.LOCAL_RELEASE))
-    kube.kubectl("wait", "--for=condition=Established", "--timeout=30s",
-                "crd/gateways.networking.istio.io", "crd/virtualservices.networking.istio.io")
-    kube.kubectl("apply", "-f", str(FIXTURES / "eco2-workloads.yaml"))
-
-
-def play(kube, tags=BOTH, extra_vars=None, *args):
-    return run_playbook(PLAYBOOK, "--tags", tags, *args, inventory="inventory/local", extra_vars=extra_vars,
-                        env=kube.env())
 
 
 def names(kube, kind, namespace=None):
@@ -56,7 +41,7 @@ def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(kube):
     assert names(kube, "gateways.networking.istio.io") == ["istio-system/eco2-gateway"]
     assert names(kube, "ingress") == ["istio-system/istio-ingress"]
     pols = names(kube, "networkpolicy")
-    assert len(pols) == 7 * 3 + 2 and "character/mesh-flow-ingress-from-scan-8000-tcp" in pols
+    assert len(pols) == 7 * 11 + 2 and "character/mesh-flow-ingress-from-scan-8000-tcp" in pols
     ing = json.loads(kube.kubectl("get", "ingress", "-n", "istio-system", "istio-ingress", "-o", "json",
                                  "--show-managed-fields").stdout)
     assert ing["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"] == \
@@ -78,10 +63,10 @@ def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(kube):
     assert writes and all(w["verb"] == "delete" for w in writes), writes
     deleted = sorted(w["path"].rsplit("/", 3)[-3] + "/" + w["path"].rsplit("/", 1)[-1] for w in writes)
     assert all("/chat/" in w["path"] for w in writes), deleted
-    assert len(writes) == 1 + 3  # chat-vs and chat's three NetworkPolicies
+    assert len(writes) == 1 + 11  # chat-vs and chat's eleven NetworkPolicies
     assert "chat/chat-vs" not in names(kube, "virtualservices.networking.istio.io")
     assert names(kube, "networkpolicy", "chat") == []
-    assert len(names(kube, "networkpolicy")) == 6 * 3 + 2
+    assert len(names(kube, "networkpolicy")) == 6 * 11 + 2
     assert len(names(kube, "virtualservices.networking.istio.io")) == 9
 
 
@@ -146,12 +131,15 @@ FAILURES = [
     ("vs-conflict", "routing", None,
      lambda kube: kube.kubectl("apply", "-f", "-", input=json.dumps(LEFTOVER_VS)),
      "VirtualService auth/auth-vs", "spec.http[0].match[0]"),
-    ("istiod-egress", "network_policies", {"mesh_istiod": {"ports": [15012]}},
+    # Policy findings need isolation: without default-deny the bundle keeps every namespace open.
+    ("istiod-egress", "network_policies", {"mesh_istiod": {"ports": [15012]}, "mesh_network_policy_default_deny": True},
      None, "NetworkPolicy scan/mesh-allow-istiod-egress", "spec.egress"),
     ("default-deny-dns", "network_policies",
      {"mesh_dns": {"pod_labels": {"k8s-app": "coredns"}}, "mesh_network_policy_default_deny": True},
      None, "NetworkPolicy scan/mesh-default-deny", "spec.policyTypes"),
-    ("flow-one-sided", "network_policies", None,
+    ("newly-denied", "network_policies", {"mesh_network_policy_default_deny": True},
+     None, "NetworkPolicy auth/mesh-default-deny", "spec.policyTypes"),
+    ("flow-one-sided", "network_policies", {"mesh_network_policy_default_deny": True},
      lambda kube: kube.kubectl("apply", "-f", "-", input=json.dumps(HALF_FLOW)),
      "NetworkPolicy chat/mesh-allow-gateway-ingress", "spec.ingress"),
 ]
@@ -196,7 +184,7 @@ def test_render_mode_writes_the_manifests(tmp_path, env, zone):
     assert result.rc == 0, result
     policies = list(yaml.safe_load_all((out / "manifests/07-network-policies.yaml").read_text()))
     routing = list(yaml.safe_load_all((out / "manifests/50-routing.yaml").read_text()))
-    assert len(policies) == 7 * 3 + 2 and {p["kind"] for p in policies} == {"NetworkPolicy"}
+    assert len(policies) == 7 * 11 + 2 and {p["kind"] for p in policies} == {"NetworkPolicy"}
     kinds = [o["kind"] for o in routing]
     assert kinds[:3] == ["Gateway", "Ingress", "VirtualService"] and len(routing) == 12
     gateway = routing[0]

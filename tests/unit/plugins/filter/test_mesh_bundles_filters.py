@@ -16,14 +16,19 @@ VARS = {"mesh_zone": "dev.growbin.app", "mesh_domains": ["auth", "scan", "charac
 def test_filters_registered():
     assert set(mb.FilterModule().filters()) == {"mesh_spec", "mesh_network_policies", "mesh_routing", "mesh_manifest",
                                                 "mesh_prune_candidates", "mesh_changed_objects", "mesh_apply_report",
-                                                "mesh_object_refs"}
+                                                "mesh_object_refs", "mesh_isolated_directions"}
 
 
 def test_bundles_from_variables_or_spec():
     spec = mb.mesh_spec(VARS)
     assert mb.mesh_routing_objects(VARS) == mb.mesh_routing_objects(spec)
     assert mb.mesh_network_policies(VARS) == mb.mesh_network_policies(spec)
-    assert len(mb.mesh_network_policies(spec)) == 3 * 3 + 2
+    # Per namespace istiod, DNS, gateway, same-namespace and the two allow-undeclared; both sides of the flow.
+    assert len(mb.mesh_network_policies(spec)) == 3 * 6 + 2
+    isolated = mb.mesh_isolated_directions([{"metadata": {"namespace": "scan", "name": "theirs"},
+                                             "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}])
+    assert isolated == {"scan": ["Egress"]}
+    assert len(mb.mesh_network_policies(spec, isolated)) == 3 * 6 + 2 - 1
 
 
 def test_invalid_spec_is_a_filter_error_naming_the_path():

@@ -240,7 +240,7 @@ def test_istiod_ports_missing():
 
 
 def test_istiod_selector_wrong():
-    spec = spec_of(mesh_istiod={"pod_labels": {"app": "istiod-canary"}})
+    spec = spec_of(mesh_istiod={"pod_labels": {"app": "istiod-canary"}}, mesh_network_policy_default_deny=True)
     found = only(run(spec, checks=["network_policies"]), "istiod-egress")
     assert len(found) == 7 and "app=istiod,istio=pilot" in found[0]["message"]
 
@@ -263,9 +263,13 @@ def test_default_deny_without_dns():
     assert f["field"] == "spec.policyTypes" and "default-deny without DNS" in f["message"]
 
 
-def test_dns_blocked_without_default_deny():
+def test_dns_blocked_with_a_wrong_dns_selector_where_others_isolate_egress():
     spec = spec_of(mesh_dns={"pod_labels": {"k8s-app": "coredns"}})
-    found = only(run(spec, checks=["network_policies"]), "dns-egress")
+    live = [{"kind": "NetworkPolicy", "metadata": {"name": "db-only", "namespace": d["namespace"]},
+             "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": 5432}]}]}}
+            for d in spec["domains"]]
+    objs = mp.network_policy_objects(spec, mp.isolated_directions(live))
+    found = only(run(spec, objs, ["network_policies"], live=live), "dns-egress")
     assert len(found) == 7 and found[0]["field"] == "spec.egress"
 
 
@@ -278,7 +282,7 @@ def test_foreign_default_deny_in_unmeshed_namespace():
 
 # -- 9. Flows -----------------------------------------------------------------------------
 def test_flow_one_sided_from_a_hand_written_egress():
-    spec = spec_of()
+    spec = spec_of(mesh_network_policy_default_deny=True)  # isolation asked for
     half = {"kind": "NetworkPolicy", "metadata": {"name": "image-to-chat", "namespace": "image"},
             "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
                 "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "chat"}}}],
@@ -300,7 +304,7 @@ def test_flow_one_sided_ingress_without_egress():
 
 
 def test_declared_flow_with_one_side_removed():
-    spec = spec_of()
+    spec = spec_of(mesh_network_policy_default_deny=True)  # isolation asked for
     objs = [o for o in mp.network_policy_objects(spec) if o["metadata"]["name"] != "mesh-flow-ingress-from-scan-8000-tcp"]
     (f,) = only(run(spec, objs, ["network_policies"]), "flow-one-sided")
     assert "flow scan -> character TCP/8000" in f["message"]
@@ -308,14 +312,14 @@ def test_declared_flow_with_one_side_removed():
 
 
 def test_declared_flow_blocked_both_sides():
-    spec = spec_of()
+    spec = spec_of(mesh_network_policy_default_deny=True)  # isolation asked for
     objs = [o for o in mp.network_policy_objects(spec) if "mesh-flow" not in o["metadata"]["name"]]
     (f,) = only(run(spec, objs, ["network_policies"]), "flow-blocked")
     assert f["object"].startswith("NetworkPolicy scan/")
 
 
 def test_gateway_cannot_reach_app_port():
-    spec = spec_of()
+    spec = spec_of(mesh_network_policy_default_deny=True)  # isolation asked for
     objs = mp.network_policy_objects(spec)
     find(objs, "NetworkPolicy", "chat", "mesh-allow-gateway-ingress")["spec"]["ingress"][0]["ports"][0]["port"] = 9000
     (f,) = only(run(spec, objs, ["network_policies"]), "gateway-ingress")

@@ -110,17 +110,30 @@ def test_adding_a_domain_is_one_entry():
     after = by_ref(mr.routing_objects(ms.build_spec(v)) + mp.network_policy_objects(ms.build_spec(v)))
     assert sorted(set(after) - set(before)) == [
         "NetworkPolicy users/mesh-allow-dns-egress", "NetworkPolicy users/mesh-allow-gateway-ingress",
-        "NetworkPolicy users/mesh-allow-istiod-egress", "VirtualService users/users-vs"]
+        "NetworkPolicy users/mesh-allow-istiod-egress", "NetworkPolicy users/mesh-allow-same-namespace",
+        "NetworkPolicy users/mesh-allow-undeclared-egress", "NetworkPolicy users/mesh-allow-undeclared-ingress",
+        "NetworkPolicy users/mesh-peer-egress-external-https", "NetworkPolicy users/mesh-peer-egress-postgresql",
+        "NetworkPolicy users/mesh-peer-egress-rabbitmq", "NetworkPolicy users/mesh-peer-egress-redis",
+        "NetworkPolicy users/mesh-peer-ingress-monitoring", "VirtualService users/users-vs"]
 
 
 def test_network_policy_bundle_for_dev():
     objs = by_ref(mp.network_policy_objects(dev_spec()))
     for ns in ("auth", "my", "scan", "character", "location", "image", "chat"):
-        for name in ("mesh-allow-istiod-egress", "mesh-allow-dns-egress", "mesh-allow-gateway-ingress"):
+        for name in ("mesh-allow-istiod-egress", "mesh-allow-dns-egress", "mesh-allow-gateway-ingress",
+                     "mesh-allow-same-namespace", "mesh-allow-undeclared-egress", "mesh-allow-undeclared-ingress",
+                     "mesh-peer-egress-postgresql", "mesh-peer-egress-redis", "mesh-peer-egress-rabbitmq",
+                     "mesh-peer-egress-external-https", "mesh-peer-ingress-monitoring"):
             assert "NetworkPolicy %s/%s" % (ns, name) in objs
     assert "NetworkPolicy scan/mesh-flow-egress-to-character-8000-tcp" in objs
     assert "NetworkPolicy character/mesh-flow-ingress-from-scan-8000-tcp" in objs
-    assert len(objs) == 7 * 3 + 2
+    assert len(objs) == 7 * 11 + 2
+    assert objs["NetworkPolicy auth/mesh-allow-undeclared-egress"]["spec"] == {
+        "podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]}
+    assert objs["NetworkPolicy auth/mesh-peer-egress-external-https"]["spec"]["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}]
+    assert objs["NetworkPolicy auth/mesh-peer-ingress-monitoring"]["spec"]["ingress"][0]["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "prometheus"}}}]
     assert not any(n.endswith("mesh-default-deny") for n in objs)
     for obj in objs.values():
         assert obj["metadata"]["labels"] == dict(OWN, **{"mesh.eco2.io/bundle": "network-policies"})
