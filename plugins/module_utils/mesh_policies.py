@@ -112,12 +112,7 @@ def network_policy_objects(spec, isolated=None):
     for ns, domains in meshed:
         objs.append(_policy("mesh-allow-same-namespace", ns, {}, ["Ingress", "Egress"],
                             ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}]))
-        if not any(d["default_deny"] for d in domains):
-            owned = isolated.get(ns) or []
-            if "Egress" not in owned:
-                objs.append(_policy("mesh-allow-undeclared-egress", ns, {}, ["Egress"], egress=[{}]))
-            if "Ingress" not in owned:
-                objs.append(_policy("mesh-allow-undeclared-ingress", ns, {}, ["Ingress"], ingress=[{}]))
+
         objs.append(_policy("mesh-allow-istiod-egress", ns, {}, ["Egress"], egress=[{
             "to": [_peer(istiod["namespace"], istiod["pod_labels"])],
             "ports": _ports(istiod["ports"]),
@@ -151,8 +146,25 @@ def network_policy_objects(spec, isolated=None):
                             ingress=[{"from": [_peer(src["namespace"], src["pod_labels"])],
                                       "ports": _ports([flow["port"]], flow["protocol"])}]))
     objs += _peer_policies(spec)
+    objs += _keep_open(spec, objs, isolated)
     objs.sort(key=lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]))
     return objs
+
+
+def _keep_open(spec, objs, isolated):
+    """An allow-all per direction in every namespace the bundle touches, unless it isolates on purpose.
+
+    Covers namespaces reached only by a flow or a peer (e.g. an unmeshed domain) as well as the meshed ones.
+    """
+    deny = {d["namespace"] for d in spec["domains"] if d["default_deny"]}
+    out = []
+    for ns in sorted({o["metadata"]["namespace"] for o in objs} - deny):
+        owned = isolated.get(ns) or []
+        if "Egress" not in owned:
+            out.append(_policy("mesh-allow-undeclared-egress", ns, {}, ["Egress"], egress=[{}]))
+        if "Ingress" not in owned:
+            out.append(_policy("mesh-allow-undeclared-ingress", ns, {}, ["Ingress"], ingress=[{}]))
+    return out
 
 
 def isolated_directions(policies):
@@ -163,7 +175,7 @@ def isolated_directions(policies):
         if labels.get(BUNDLE_LABEL) == BUNDLE:
             continue
         spec = pol.get("spec") or {}
-        types = spec.get("policyTypes") or (["Ingress", "Egress"] if "egress" in spec else ["Ingress"])
+        types = spec.get("policyTypes") or (["Ingress", "Egress"] if spec.get("egress") else ["Ingress"])
         ns = (pol.get("metadata") or {}).get("namespace")
         for t in types:
             if t not in out.setdefault(ns, []):

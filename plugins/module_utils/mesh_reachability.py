@@ -42,6 +42,10 @@ def endpoints(spec, namespaces, workloads, istiod_labels, dns_labels, gateway_la
     """(meshed workloads, every other end) the probes run between."""
     meshed = [{"namespace": w["namespace"], "labels": dict(w["labels"]), "ports": list(w["ports"]),
                "name": w["domain"]} for w in workloads]
+    # Pods of a meshed namespace that are not the domain's API (workers, jobs) lose what its policies cut too.
+    for ns in sorted({w["namespace"] for w in workloads}):
+        meshed.append({"namespace": ns, "labels": {"eco2.mesh/probe": "other-pods"}, "ports": [],
+                       "name": "other pods of " + ns})
     others = [{"namespace": spec["istiod"]["namespace"], "labels": dict(istiod_labels), "name": "istiod",
                "ports": list(spec["istiod"]["ports"])},
               {"namespace": spec["dns"]["namespace"], "labels": dict(dns_labels), "name": "dns",
@@ -81,13 +85,13 @@ def newly_denied(spec, before, after, namespaces, workloads, istiod_labels, dns_
         for dst in meshed + others:
             ports = dst.get("ports") or sorted(known_ports)
             if dst in meshed:
-                ports = list(dst["ports"]) + list(SIDECAR_PORTS)
+                ports = (list(dst["ports"]) or sorted(known_ports)) + list(SIDECAR_PORTS)
             if dst.get("name") == "external":
                 ports = sorted(known_ports)
             probes.append((src, dst, ports))
     for dst in meshed:
         for src in others:
-            probes.append((src, dst, list(dst["ports"]) + list(SIDECAR_PORTS)))
+            probes.append((src, dst, (list(dst["ports"]) or sorted(known_ports)) + list(SIDECAR_PORTS)))
     acks = spec.get("acknowledged_denials") or []
     found = {}
     for src, dst, ports in probes:

@@ -126,10 +126,20 @@ def test_istiod_injects_the_sidecar_into_pods_of_a_labelled_namespace(kube):
 
 
 def test_every_dial_of_the_api_server_ends_on_loopback(kube):
+    apply(kube, {"apiVersion": "networking.istio.io/v1", "kind": "Gateway",  # one more webhook call, here
+                 "metadata": {"name": "dial-probe", "namespace": "default"},
+                 "spec": {"selector": {"istio": "ingressgateway"}, "servers": [
+                     {"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": []}]}})
+    webhook = kube.config["ports"]["webhook"]
+    istiod_ip = json.loads(kube.kubectl("get", "pods", "-n", "istio-system", "-l", "app=istiod", "-o", "json").stdout
+                           )["items"][0]["status"]["podIP"]
     lines = (Path(kube.workdir) / "logs/egress.log").read_text().splitlines()
-    assert lines, "the webhook calls above went through the egress proxy"
+    # The API server dialled istiod's pod IP on the webhook port, and the proxy took it to the local istiod.
+    assert any(line.endswith("CONNECT %s:15017 -> 127.0.0.1:%d" % (istiod_ip, webhook)) for line in lines), lines
     for line in lines:
         assert line.endswith("refused") or " -> 127.0.0.1:" in line, line
+    # Nothing went around the proxy: the API server never dialled a pod or node address itself.
+    assert "dial tcp 10." not in kube.log("kube-apiserver")
 
 
 def test_audit_log_records_writes_by_client_and_leaves_out_dry_runs(kube):

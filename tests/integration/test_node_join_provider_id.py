@@ -34,7 +34,7 @@ def join(cluster, moto_url, **extra):
                   "node_join_ready_timeout": 60}
     extra_vars.update(extra)
     return run_playbook("playbooks/istio.yml", "--tags", "node_join", inventory="inventory/local",
-                        extra_vars=extra_vars, env=dict(cluster.env(), **aws_moto.aws_env()))
+                        extra_vars=extra_vars, env=dict(cluster.env(), **aws_moto.aws_env(moto_url)))
 
 
 def test_a_node_without_provider_id_gets_the_one_ec2_knows(cluster, moto):

@@ -30,11 +30,7 @@ def play(endpoint_url, certificate_arn, *args, inventory="inventory/dev", **extr
     extra_vars = dict({"verify_aws_endpoint_url": endpoint_url, "mesh_alb_certificate_arn": certificate_arn,
                        "verify_aws_alb_timeout": 3, "verify_aws_alb_interval": 1}, **extra)
     return run_playbook(PLAYBOOK, "--tags", "verify_aws", "--skip-tags", "verify", *args, inventory=inventory,
-                        extra_vars=extra_vars, env=aws_env(), timeout=300)
-
-
-def aws_env():
-    return aws_moto.aws_env()
+                        extra_vars=extra_vars, env=aws_moto.aws_env(endpoint_url), timeout=300)
 
 
 def test_phase_reports_the_aws_section_and_never_prints_credentials(moto):

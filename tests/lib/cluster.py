@@ -39,6 +39,7 @@ class LocalCluster:
 
     # -- the audit log -------------------------------------------------------------------------
     def clear_requests(self) -> None:
+        self._settled(None)  # the previous window's completions land before the new mark
         self._mark = audit.size(self.audit_log)
 
     def writes(self) -> list[dict]:

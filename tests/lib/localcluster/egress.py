@@ -41,6 +41,7 @@ class EgressProxy:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_writer = None
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
             method, target = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")[:2]
@@ -65,6 +66,8 @@ class EgressProxy:
             pass
         finally:
             writer.close()
+            if up_writer is not None:
+                up_writer.close()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

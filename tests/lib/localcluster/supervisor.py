@@ -81,6 +81,8 @@ class Supervisor:
     def wait_for(self, what: str, check, timeout: float = 90) -> None:
         deadline = time.time() + timeout
         while time.time() < deadline:
+            if self.stopping.is_set():
+                raise RuntimeError("stopped while waiting for " + what)
             for name, proc in self.procs:
                 if proc.poll() is not None:
                     raise RuntimeError("%s exited with %s while waiting for %s (see logs/%s.log)"
