@@ -785,15 +785,14 @@ def check_newly_denied(world):
     for d in denied:
         names = d["isolated_by"] or ["(none)"]
         chosen = next((n for n in names if n.endswith("/mesh-default-deny")), names[0])
-        src_ns = "external" if d["from"].startswith("external") else d["from"].split("/", 1)[0]
-        dst_ns = "external" if d["to"].startswith("external") else d["to"].split("/", 1)[0]
         out.append(finding(
             "newly-denied", "NetworkPolicy %s" % chosen, "spec.policyTypes",
             "applying the bundle would deny %s (%s) -> %s (%s) on %s %s, which is open today (%s isolated by %s)."
             % (d["from"], d["from_name"], d["to"], d["to_name"], d["protocol"], ", ".join(str(p) for p in d["ports"]),
                d["direction"], ", ".join(names)),
             "declare the connection (mesh_peers or mesh_flows), or accept losing it in "
-            "mesh_network_policy_acknowledged_denials ({from: %s, to: %s, port: %s})" % (src_ns, dst_ns, d["ports"][0])))
+            "mesh_network_policy_acknowledged_denials ({from: %s, to: %s, port: %s})"
+            % (d["from_ack"], d["to_ack"], d["ports"][0])))
     return out
 
 

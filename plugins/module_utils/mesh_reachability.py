@@ -64,10 +64,8 @@ def endpoints(spec, namespaces, workloads, istiod_labels, dns_labels, gateway_la
 
 
 def _acknowledged(acks, src, dst, port):
-    def end_name(end):
-        return end["namespace"] if end.get("namespace") is not None else "external"
     for ack in acks:
-        if ack["from"] in ("*", end_name(src)) and ack["to"] in ("*", end_name(dst)) and ack["port"] in ("*", port):
+        if ack["from"] in ("*", ack_name(src)) and ack["to"] in ("*", ack_name(dst)) and ack["port"] in ("*", port):
             return True
     return False
 
@@ -109,10 +107,16 @@ def newly_denied(spec, before, after, namespaces, workloads, istiod_labels, dns_
                     verdict = netpol.evaluate(src, dst, port, proto, after, ns_labels)
                     side = verdict.egress if not verdict.egress else verdict.ingress
                     found[key] = {"ports": [], "isolated_by": list(side.selecting),
-                                  "direction": "egress" if not verdict.egress else "ingress"}
+                                  "direction": "egress" if not verdict.egress else "ingress",
+                                  "from_ack": ack_name(src), "to_ack": ack_name(dst)}
                 found[key]["ports"].append(port)
     return [dict(v, **{"from": k[0], "from_name": k[1], "to": k[2], "to_name": k[3], "protocol": k[4]})
             for k, v in sorted(found.items())]
+
+
+def ack_name(end):
+    """How mesh_network_policy_acknowledged_denials names an end: its namespace, or external."""
+    return end["namespace"] if end.get("namespace") is not None else "external"
 
 
 def _spec_namespaces(spec):

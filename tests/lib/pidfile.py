@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 
-def _is_ours(pid: int, marker: str) -> bool:
+def is_ours(pid: int, marker: str) -> bool:
     """A recorded PID may have been reused by an unrelated process after a reboot or crash."""
     try:
         return marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -29,7 +29,7 @@ def stop(pidfile: Path, marker: str, grace_s: float = 10.0) -> None:
         pid = int(pidfile.read_text())
     except (OSError, ValueError):
         return
-    if _is_ours(pid, marker):
+    if is_ours(pid, marker):
         try:
             os.kill(pid, signal.SIGTERM)
             deadline = time.time() + grace_s
