@@ -32,13 +32,10 @@ import re
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol as netpol
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_reachability
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 
 EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
 ALB = "alb.ingress.kubernetes.io/"
-ISTIOD_PORTS = [15010, 15012, 15014, 15017, 443]
-ISTIOD_POD_LABELS = {"app": "istiod", "istio": "pilot"}
-DNS_POD_LABELS = {"k8s-app": "kube-dns"}
-GATEWAY_POD_LABELS = [{"app": "istio-ingressgateway", "istio": "ingressgateway"}]
 PROBE_HOST = "10.0.0.10"  # the ALB probes the target with its IP as Host
 PROBE_USER_AGENT = "ELB-HealthChecker/2.0"
 CHECKS = ("routing", "network_policies")
@@ -181,6 +178,15 @@ class _World:
             services = list(services) + _kind(self.all, "Service")
         self.services = None if services is None else {(_ns(s), _name(s)): s for s in services}
         self.namespaces = self.context.get("namespaces")  # {name: labels} or None when unknown
+        # The endpoints come from the model; pod labels read from the live cluster win over the model's.
+        ctx = self.context
+        self.istiod = ms.istiod_endpoint(self.spec)
+        self.istiod["labels"] = ctx.get("istiod_pod_labels") or self.istiod["labels"]
+        self.dns = ms.dns_endpoint(self.spec)
+        self.dns["labels"] = ctx.get("dns_pod_labels") or self.dns["labels"]
+        self.gateway_pod = ms.gateway_endpoint(self.spec)
+        self.gateway_label_sets = ctx.get("gateway_pod_labels") or [self.gateway_pod["labels"]]
+        self.gateway_pod["labels"] = self.gateway_label_sets[0]
 
     def gateways(self):
         return _kind(self.all, "Gateway")
@@ -349,7 +355,7 @@ def check_alb_health(world):
 
 def check_gateway_selector(world):
     out = []
-    label_sets = world.context.get("gateway_pod_labels") or GATEWAY_POD_LABELS
+    label_sets = world.gateway_label_sets
     for gw in _kind(world.objects, "Gateway"):
         selector = (gw.get("spec") or {}).get("selector") or {}
         if not selector:
@@ -360,7 +366,7 @@ def check_gateway_selector(world):
                 "selector %s matches no gateway pod (gateway pod labels: %s), so no proxy serves this Gateway."
                 % (_labels_str(selector), "; ".join(_labels_str(labels) for labels in label_sets)),
                 "set mesh_gateway_selector to labels the gateway pods carry (release %s gives %s)"
-                % (world.spec.get("gateway", {}).get("release", "istio-ingressgateway"), _labels_str(label_sets[0]))))
+                % (world.gateway_pod["release"], _labels_str(label_sets[0]))))
     return out
 
 
@@ -582,17 +588,14 @@ def _is_default_deny_egress(pol):
 
 def check_policies(world):
     out = []
-    ctx = world.context
     policies = _kind(world.all, "NetworkPolicy")
     nss = world.ns_labels()
-    istiod_ns = (world.spec.get("istiod") or {}).get("namespace", "istio-system")
-    dns_ns = (world.spec.get("dns") or {}).get("namespace", "kube-system")
-    gw_ns = (world.spec.get("gateway") or {}).get("namespace", "istio-system")
-    istiod = {"namespace": istiod_ns, "labels": ctx.get("istiod_pod_labels") or ISTIOD_POD_LABELS}
-    dns = {"namespace": dns_ns, "labels": ctx.get("dns_pod_labels") or DNS_POD_LABELS}
-    gw_pod = {"namespace": gw_ns, "labels": (ctx.get("gateway_pod_labels") or GATEWAY_POD_LABELS)[0]}
-    istiod_ports = ctx.get("istiod_ports") or ISTIOD_PORTS
-    dns_port = (world.spec.get("dns") or {}).get("port", 53)
+    istiod = {"namespace": world.istiod["namespace"], "labels": world.istiod["labels"]}
+    dns = {"namespace": world.dns["namespace"], "labels": world.dns["labels"]}
+    gw_pod = {"namespace": world.gateway_pod["namespace"], "labels": world.gateway_pod["labels"]}
+    istiod_ns, dns_ns, gw_ns = istiod["namespace"], dns["namespace"], gw_pod["namespace"]
+    istiod_ports = world.istiod["ports"]
+    dns_port = world.dns["port"]
 
     if world.namespaces is not None:
         for ns in _uniq([_ns(o) for o in world.objects if _ns(o)]):
@@ -637,7 +640,7 @@ def check_policies(world):
                 % ("default-deny without DNS: " if deny else "", w["namespace"], dns_ns, _labels_str(dns["labels"]),
                    "/".join(dns_blocked), dns_port),
                 "allow egress to namespace %s pods %s on UDP and TCP %s (mesh_dns)"
-                % (dns_ns, _labels_str(DNS_POD_LABELS), dns_port)))
+                % (dns_ns, _labels_str(dns["labels"]), dns_port)))
         for port in w["ports"]:
             v = netpol.evaluate(gw_pod, dict(pod, ports=[]), port, "TCP", policies, nss)
             if not v:
@@ -664,7 +667,7 @@ def check_policies(world):
             out.append(finding("default-deny-dns", ref(pol), "spec.policyTypes",
                                "default-deny without DNS: pods in %s cannot reach DNS on %s." % (ns, dns_port),
                                "allow egress to namespace %s pods %s on UDP and TCP %s"
-                               % (dns_ns, _labels_str(DNS_POD_LABELS), dns_port)))
+                               % (dns_ns, _labels_str(dns["labels"]), dns_port)))
 
     out += _check_flows(world, workloads, policies, nss)
     return out
@@ -776,11 +779,9 @@ def check_newly_denied(world):
         return []
     after = _kind(world.all, "NetworkPolicy")
     before = _kind(world.live + list(world.context.get("live_ours") or []), "NetworkPolicy")
-    ctx = world.context
-    gw_labels = (ctx.get("gateway_pod_labels") or [spec["gateway"]["pod_labels"]])[0]
     denied = mesh_reachability.newly_denied(
-        spec, before, after, world.namespaces, _workloads(world), ctx.get("istiod_pod_labels") or
-        spec["istiod"]["pod_labels"], ctx.get("dns_pod_labels") or spec["dns"]["pod_labels"], gw_labels)
+        spec, before, after, world.namespaces, _workloads(world), world.istiod["labels"], world.dns["labels"],
+        world.gateway_pod["labels"])
     out = []
     for d in denied:
         names = d["isolated_by"] or ["(none)"]

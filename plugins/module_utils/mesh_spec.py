@@ -23,6 +23,8 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm
+
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "eco2.mesh"
 BUNDLE_LABEL = "mesh.eco2.io/bundle"
@@ -35,6 +37,7 @@ TARGET_TYPES = ("instance", "ip")
 BACKEND_PROTOCOLS = ("HTTP", "HTTPS")
 
 DEFAULT_ISTIOD_PORTS = [15010, 15012, 15014, 15017, 443]
+ISTIOD_XDS_PORT = 15012  # xDS and certificates over TLS: no sidecar starts without it, whatever the spec says
 
 DEFAULT_ALB = {
     "scheme": "internet-facing",
@@ -100,11 +103,41 @@ def bundle_selector(bundle):
     return "%s=%s,%s=%s" % (MANAGED_BY_LABEL, MANAGED_BY, BUNDLE_LABEL, bundle)
 
 
+DEFAULT_GATEWAY_RELEASE = istio_helm.DEFAULT_RELEASES["gateway"]
+
+
 def gateway_pod_labels_for_release(release):
     """Pod labels the Istio gateway chart derives from its release name."""
-    release = release or "istio-ingressgateway"
-    short = release[len("istio-"):] if release.startswith("istio-") else release
-    return {"app": release, "istio": short}
+    return istio_helm.gateway_pod_labels(release or DEFAULT_GATEWAY_RELEASE)
+
+
+def default_gateway_selector(release=None):
+    """What the routing Gateway selects unless told otherwise: the chart's `istio` label of the release."""
+    return {"istio": gateway_pod_labels_for_release(release)["istio"]}
+
+
+# -- derivations of the validated model (pure; an empty model gives the defaults) --
+def istiod_endpoint(spec):
+    """Where sidecars reach istiod: {namespace, labels, ports}."""
+    istiod = dict(DEFAULT_ISTIOD, **((spec or {}).get("istiod") or {}))
+    ports = list(istiod["ports"]) + ([] if ISTIOD_XDS_PORT in istiod["ports"] else [ISTIOD_XDS_PORT])
+    return {"namespace": istiod["namespace"], "labels": dict(istiod["pod_labels"]), "ports": ports}
+
+
+def dns_endpoint(spec):
+    """Where pods resolve names: {namespace, labels, port}."""
+    dns = dict(DEFAULT_DNS, **((spec or {}).get("dns") or {}))
+    return {"namespace": dns["namespace"], "labels": dict(dns["pod_labels"]), "port": dns["port"]}
+
+
+def gateway_endpoint(spec):
+    """The ingress gateway pods: {namespace, labels, release, service, selector}."""
+    gw = (spec or {}).get("gateway") or {}
+    release = gw.get("release") or DEFAULT_GATEWAY_RELEASE
+    return {"namespace": gw.get("namespace", DEFAULT_GATEWAY["namespace"]),
+            "labels": dict(gw.get("pod_labels") or gateway_pod_labels_for_release(release)),
+            "release": release, "service": gw.get("service") or release,
+            "selector": dict(gw.get("selector") or default_gateway_selector(release))}
 
 
 def _fmt(value):
@@ -234,10 +267,10 @@ def build_spec(variables):
     gateway["extra_hosts"] = [h for h in extra_hosts if isinstance(h, str)]
     gateway["ref"] = "%s/%s" % (gateway["namespace"], gateway["name"])
 
-    selector = v.get("mesh_gateway_selector", {"istio": "ingressgateway"})
-    gateway["selector"] = c.labels("mesh_gateway_selector", selector, allow_empty=False)
-    release = v.get("istio_gateway_release_name") or "istio-ingressgateway"
+    release = v.get("istio_gateway_release_name") or DEFAULT_GATEWAY_RELEASE
     c.str_("istio_gateway_release_name", release, _DNS1123_LABEL, "Helm release name")
+    selector = v.get("mesh_gateway_selector", default_gateway_selector(release if isinstance(release, str) else None))
+    gateway["selector"] = c.labels("mesh_gateway_selector", selector, allow_empty=False)
     gateway["service"] = c.str_("mesh_gateway_service", v.get("mesh_gateway_service", release), _DNS1123_LABEL,
                                 "Service name") or release
     if "mesh_gateway_pod_labels" in v:

@@ -76,13 +76,13 @@ options:
     elements: dict
   istiod_pod_labels:
     description:
-      - Labels of the istiod pods. Default - read from Deployment C(istiod) when O(cluster=true), else
-        C(app=istiod, istio=pilot).
+      - Labels of the istiod pods. Default - read from Deployment C(istiod) when O(cluster=true), else the
+        spec's C(mesh_istiod.pod_labels) (C(app=istiod)).
     type: dict
   dns_pod_labels:
     description:
-      - Labels of the cluster DNS pods. Default - read from Deployment C(coredns) when O(cluster=true), else
-        C(k8s-app=kube-dns).
+      - Labels of the cluster DNS pods. Default - read from Deployment C(coredns) when O(cluster=true), else the
+        spec's C(mesh_dns.pod_labels) (C(k8s-app=kube-dns)).
     type: dict
   fail_on_error:
     description:

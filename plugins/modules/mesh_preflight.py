@@ -75,9 +75,8 @@ options:
       selector:
         description:
           - The selector of the routing Gateway (C(mesh_gateway_selector)) the gateway pods must match.
+          - Unset means the chart's C(istio) label of the release (C(istio=ingressgateway) for C(istio-ingressgateway)).
         type: dict
-        default:
-          istio: ingressgateway
   checks:
     description:
       - Which checks to run.
@@ -172,7 +171,7 @@ failed_checks:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
-from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, istio_placement, istio_versions
+from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, istio_placement, istio_versions, mesh_spec
 
 ALL_CHECKS = ["kubernetes_version", "placement", "crds", "gateway_selector", "pdb"]
 
@@ -215,7 +214,7 @@ def main():
         gateway=dict(type="dict", options=dict(
             release=dict(type="str", default="istio-ingressgateway"),
             values=dict(type="dict", default={}),
-            selector=dict(type="dict", default={"istio": "ingressgateway"}),
+            selector=dict(type="dict"),
         )),
         checks=dict(type="list", elements="str", choices=ALL_CHECKS, default=list(ALL_CHECKS)),
     )
@@ -243,6 +242,7 @@ def main():
     # Pure checks first: they need no cluster.
     if "gateway_selector" in checks and p["gateway"] is not None:
         gw = p["gateway"]
+        gw["selector"] = gw["selector"] or mesh_spec.default_gateway_selector(gw["release"])
         labels = istio_helm.gateway_pod_labels(gw["release"], (gw["values"] or {}).get("labels"))
         shown = ", ".join("%s=%s" % kv for kv in sorted(labels.items()))
         wanted = ", ".join("%s=%s" % kv for kv in sorted((gw["selector"] or {}).items()))

@@ -28,9 +28,14 @@ options:
     type: dict
     default: {app: istiod}
   gateway_selector:
-    description: Labels of the ingress gateway pods.
+    description:
+      - Labels of the ingress gateway pods.
+      - Unset means the chart's C(istio) label of O(gateway_release) (C(istio=ingressgateway)).
     type: dict
-    default: {istio: ingressgateway}
+  gateway_release:
+    description: Helm release of the ingress gateway; names its pods' labels when O(gateway_selector) is unset.
+    type: str
+    default: istio-ingressgateway
   namespaces:
     description: Meshed namespaces whose sidecar status is reported.
     type: list
@@ -108,14 +113,15 @@ sidecars_ready:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
-from ansible_collections.eco2.mesh.plugins.module_utils import mesh_reachability, sidecar, summary
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_reachability, mesh_spec, sidecar, summary
 
 
 def main():
     argument_spec = dict(
         istio_namespace=dict(type="str", default="istio-system"),
         istiod_selector=dict(type="dict", default={"app": "istiod"}),
-        gateway_selector=dict(type="dict", default={"istio": "ingressgateway"}),
+        gateway_selector=dict(type="dict"),
+        gateway_release=dict(type="str", default=mesh_spec.DEFAULT_GATEWAY_RELEASE),
         namespaces=dict(type="list", elements="str", default=[]),
         policy_label_selector=dict(type="str", default="app.kubernetes.io/managed-by=eco2.mesh"),
         findings=dict(type="list", elements="str", default=[]),
@@ -123,6 +129,7 @@ def main():
     argument_spec.update(KUBE_ARG_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
+    params["gateway_selector"] = params["gateway_selector"] or mesh_spec.default_gateway_selector(params["gateway_release"])
     kube = client_from_module(module)
     istio_ns = params["istio_namespace"]
     istio_pods = kube.list_objects("v1", "Pod", namespace=istio_ns)

@@ -193,3 +193,32 @@ def test_render_mode_writes_the_manifests(tmp_path, env, zone):
     ann = routing[1]["metadata"]["annotations"]
     assert ann["external-dns.alpha.kubernetes.io/hostname"] == "api.%s,argocd.%s,grafana.%s" % (zone, zone, zone)
     assert ("00000000dev0" if env == "dev" else "0000000prod0") in ann["alb.ingress.kubernetes.io/certificate-arn"]
+
+
+OVERRIDES = [  # issue 11: the analysis must read these from the model, not from constants of its own
+    ("istiod-ports", {"mesh_istiod": {"ports": [15010, 15012, 15017]}}, "mesh-allow-istiod-egress",
+     lambda pol: [p["port"] for p in pol["spec"]["egress"][0]["ports"]] == [15010, 15012, 15017]),
+    ("dns-labels", {"mesh_dns": {"pod_labels": {"k8s-app": "coredns"}}}, "mesh-allow-dns-egress",
+     lambda pol: pol["spec"]["egress"][0]["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "coredns"}}),
+]
+
+
+@pytest.mark.parametrize("override,policy,carries", [o[1:] for o in OVERRIDES], ids=[o[0] for o in OVERRIDES])
+def test_spec_override_renders(tmp_path, override, policy, carries):
+    out = tmp_path / "render"
+    result = run_playbook(PLAYBOOK, "--tags", "network_policies", inventory="inventory/dev",
+                          extra_vars=dict(override, mesh_render_dir=str(out)),
+                          env={"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig")})
+    assert result.rc == 0, result
+    policies = [p for p in yaml.safe_load_all((out / "manifests/07-network-policies.yaml").read_text())
+                if p["metadata"]["name"] == policy]
+    assert len(policies) == 7 and all(carries(p) for p in policies)
+
+
+@pytest.mark.parametrize("override,policy,carries", [o[1:] for o in OVERRIDES], ids=[o[0] for o in OVERRIDES])
+def test_spec_override_applies(kube, override, policy, carries):
+    result = play(kube, "network_policies", override)
+    assert result.rc == 0, result
+    live = json.loads(kube.kubectl("get", "networkpolicy", "-A", "--field-selector", "metadata.name=" + policy,
+                                   "-o", "json").stdout)["items"]
+    assert len(live) == 7 and all(carries(p) for p in live)

@@ -50,7 +50,8 @@ def test_changelog_fragments_lint():
 def test_tarball_holds_only_what_users_install(built_tarball):
     with tarfile.open(built_tarball) as tar:
         names = tar.getnames()
-    forbidden = ("tests/", "tools/", ".venv/", ".tools/", ".cache/", "molecule/", "scripts/", ".ci/", ".git/")
+    forbidden = ("tests/", "tools/", ".venv/", ".tools/", ".cache/", "molecule/", "scripts/", ".ci/", ".git/",
+                 "inventory/", "benchmarks/", "docs/local-cluster.md")
     leaked = [n for n in names if n.startswith(forbidden) or "__pycache__" in n or n.endswith(".pyc")]
     assert not leaked, leaked
     for needed in ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "README.md", "LICENSE",

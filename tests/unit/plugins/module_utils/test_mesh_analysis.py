@@ -136,9 +136,15 @@ def test_gateway_selector_matching_no_pod():
 
 
 def test_gateway_release_renamed_breaks_selector():
-    spec = spec_of(istio_gateway_release_name="edge-gateway")
+    spec = spec_of(istio_gateway_release_name="edge-gateway", mesh_gateway_selector={"istio": "ingressgateway"})
     (f,) = only(run(spec, checks=["routing"]), "gateway-selector")
     assert "edge-gateway" in f["fix"]
+
+
+def test_gateway_selector_follows_renamed_release_by_default():
+    spec = spec_of(istio_gateway_release_name="edge-gateway")
+    assert spec["gateway"]["selector"] == {"istio": "edge-gateway"}
+    assert not only(run(spec, checks=["routing"]), "gateway-selector")
 
 
 # -- 4. VirtualService destinations -----------------------------------------------------
@@ -231,17 +237,28 @@ def test_live_objects_replaced_by_the_bundle_are_not_conflicts():
 
 # -- 7. istiod egress -------------------------------------------------------------------
 def test_istiod_ports_missing():
-    spec = spec_of(mesh_istiod={"ports": [15012]}, mesh_network_policy_default_deny=True)
+    # The spec's ports are istiod's; but without 15012 (xDS, certificates) no sidecar starts.
+    spec = spec_of(mesh_istiod={"ports": [15010, 15014]}, mesh_network_policy_default_deny=True)
     found = only(run(spec, checks=["network_policies"]), "istiod-egress")
     assert len(found) == 7
     f = next(x for x in found if "namespace scan" in x["message"])
     assert f["object"].startswith("NetworkPolicy scan/") and f["field"] == "spec.egress"
-    assert "15010, 15014, 15017, 443" in f["message"]
+    assert "on TCP 15012 " in f["message"] and "15010, 15014, 15012" in f["fix"]
+
+
+def test_istiod_ports_override_is_what_the_analysis_checks():
+    spec = spec_of(mesh_istiod={"ports": [15010, 15012, 15017]}, mesh_network_policy_default_deny=True)
+    assert not only(run(spec, checks=["network_policies"]), "istiod-egress")
+    pol = next(o for o in mp.network_policy_objects(spec) if o["metadata"]["name"] == "mesh-allow-istiod-egress"
+               and o["metadata"]["namespace"] == "scan")
+    assert [p["port"] for p in pol["spec"]["egress"][0]["ports"]] == [15010, 15012, 15017]
 
 
 def test_istiod_selector_wrong():
+    # The live istiod (read from its Deployment) carries other labels than the spec selects.
     spec = spec_of(mesh_istiod={"pod_labels": {"app": "istiod-canary"}}, mesh_network_policy_default_deny=True)
-    found = only(run(spec, checks=["network_policies"]), "istiod-egress")
+    found = only(run(spec, checks=["network_policies"], istiod_pod_labels={"app": "istiod", "istio": "pilot"}),
+                 "istiod-egress")
     assert len(found) == 7 and "app=istiod,istio=pilot" in found[0]["message"]
 
 
@@ -255,9 +272,12 @@ def test_foreign_policy_in_istio_system_blocks_istiod_ingress():
 
 
 # -- 8. DNS / default-deny -----------------------------------------------------------------
+LIVE_DNS = {"k8s-app": "kube-dns"}  # what the cluster's CoreDNS pods carry (read from its Deployment)
+
+
 def test_default_deny_without_dns():
     spec = spec_of(mesh_dns={"pod_labels": {"k8s-app": "coredns"}}, mesh_network_policy_default_deny=True)
-    found = only(run(spec, checks=["network_policies"]), "default-deny-dns")
+    found = only(run(spec, checks=["network_policies"], dns_pod_labels=LIVE_DNS), "default-deny-dns")
     assert len(found) == 7
     f = next(x for x in found if x["object"] == "NetworkPolicy scan/mesh-default-deny")
     assert f["field"] == "spec.policyTypes" and "default-deny without DNS" in f["message"]
@@ -269,8 +289,16 @@ def test_dns_blocked_with_a_wrong_dns_selector_where_others_isolate_egress():
              "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": 5432}]}]}}
             for d in spec["domains"]]
     objs = mp.network_policy_objects(spec, mp.isolated_directions(live))
-    found = only(run(spec, objs, ["network_policies"], live=live), "dns-egress")
+    found = only(run(spec, objs, ["network_policies"], live=live, dns_pod_labels=LIVE_DNS), "dns-egress")
     assert len(found) == 7 and found[0]["field"] == "spec.egress"
+
+
+def test_dns_labels_override_is_what_the_analysis_checks():
+    spec = spec_of(mesh_dns={"pod_labels": {"k8s-app": "coredns"}}, mesh_network_policy_default_deny=True)
+    assert not [f for f in run(spec, checks=["network_policies"]) if "dns" in f["check"]]
+    pol = next(o for o in mp.network_policy_objects(spec) if o["metadata"]["name"] == "mesh-allow-dns-egress"
+               and o["metadata"]["namespace"] == "scan")
+    assert pol["spec"]["egress"][0]["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "coredns"}}
 
 
 def test_foreign_default_deny_in_unmeshed_namespace():
