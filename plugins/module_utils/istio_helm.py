@@ -16,54 +16,19 @@ import os
 
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
 
-OFFICIAL_REPO = "https://istio-release.storage.googleapis.com/charts"
-DEFAULT_VERSION = "1.24.1"
-DEFAULT_NAMESPACE = "istio-system"
 
 # Chart name -> position in the install order (uninstall is the reverse).
 CHART_ORDER = ("base", "istiod", "gateway")
 DEFAULT_RELEASES = {"base": "istio-base", "istiod": "istiod", "gateway": "istio-ingressgateway"}
 
-ISTIOD_DEFAULTS = {
-    "node_selector": {"role": "control-plane"},
-    "tolerations": [
-        {"key": "role", "operator": "Equal", "value": "control-plane", "effect": "NoSchedule"},
-        {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"},
-    ],
-    "required_node_affinity": [],
-    "resources": {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "1Gi"}},
-    "replicas": 1,
-    "autoscale_enabled": False,
-    "autoscale_min": 1,
-    "autoscale_max": 5,
-    "pdb_enabled": None,
-    "mesh_config": {},
-    "extra_values": {},
-}
-
-GATEWAY_DEFAULT_PORTS = [
-    {"name": "status-port", "port": 15021, "protocol": "TCP", "targetPort": 15021},
-    {"name": "http2", "port": 80, "protocol": "TCP", "targetPort": 80},
-    {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443},
-]
-
-GATEWAY_DEFAULTS = {
-    "node_selector": {"role": "ingress-gateway"},
-    "tolerations": [{"key": "role", "operator": "Equal", "value": "ingress-gateway", "effect": "NoSchedule"}],
-    "required_node_affinity": [],
-    "resources": {},
-    "replicas": None,
-    "autoscaling_enabled": None,
-    "autoscaling_min": 1,
-    "autoscaling_max": 5,
-    "pdb": {},
-    "service_type": "NodePort",
-    "service_ports": GATEWAY_DEFAULT_PORTS,
-    "labels": {},
-    "extra_values": {},
-}
-
-BASE_DEFAULTS = {"default_revision": None, "extra_values": {}}
+# The options each chart's values are built from. Their defaults live in the roles' defaults only
+# (roles/<role>/defaults/main.yml): a builder is given every option.
+ISTIOD_OPTIONS = ("node_selector", "tolerations", "required_node_affinity", "resources", "replicas",
+                  "autoscale_enabled", "autoscale_min", "autoscale_max", "pdb_enabled", "mesh_config", "extra_values")
+GATEWAY_OPTIONS = ("node_selector", "tolerations", "required_node_affinity", "resources", "replicas",
+                   "autoscaling_enabled", "autoscaling_min", "autoscaling_max", "pdb", "service_type", "service_ports",
+                   "labels", "extra_values")
+BASE_OPTIONS = ("default_revision", "extra_values")
 
 
 def deep_merge(base, override):
@@ -77,13 +42,15 @@ def deep_merge(base, override):
     return result
 
 
-def _spec(defaults, spec):
-    merged = dict(defaults)
-    for key, value in (spec or {}).items():
-        if key not in defaults:
-            raise ValueError("unknown option %r (known: %s)" % (key, ", ".join(sorted(defaults))))
-        merged[key] = value
-    return merged
+def _spec(options, spec):
+    spec = dict(spec or {})
+    unknown = sorted(set(spec) - set(options))
+    if unknown:
+        raise ValueError("unknown option %r (known: %s)" % (unknown[0], ", ".join(sorted(options))))
+    missing = [key for key in options if key not in spec]
+    if missing:
+        raise ValueError("missing option(s) %s (the role defaults give every option)" % ", ".join(missing))
+    return spec
 
 
 def node_affinity(terms):
@@ -113,9 +80,9 @@ def _port(port):
     return out
 
 
-def istiod_values(spec=None):
-    """Helm values for the istiod chart from role-level options (see ISTIOD_DEFAULTS)."""
-    s = _spec(ISTIOD_DEFAULTS, spec)
+def istiod_values(spec):
+    """Helm values for the istiod chart from the role's options (ISTIOD_OPTIONS)."""
+    s = _spec(ISTIOD_OPTIONS, spec)
     pilot = {}
     if s["autoscale_enabled"]:
         pilot["autoscaleEnabled"] = True
@@ -141,9 +108,9 @@ def istiod_values(spec=None):
     return deep_merge(values, plain(s["extra_values"] or {}))
 
 
-def gateway_values(spec=None):
-    """Helm values for the gateway chart from role-level options (see GATEWAY_DEFAULTS)."""
-    s = _spec(GATEWAY_DEFAULTS, spec)
+def gateway_values(spec):
+    """Helm values for the gateway chart from the role's options (GATEWAY_OPTIONS)."""
+    s = _spec(GATEWAY_OPTIONS, spec)
     values = {}
     if s["replicas"] is not None:
         values["replicaCount"] = int(s["replicas"])
@@ -170,9 +137,9 @@ def gateway_values(spec=None):
     return deep_merge(values, plain(s["extra_values"] or {}))
 
 
-def base_values(spec=None):
-    """Helm values for the base chart (CRDs): empty by default, as the migration installs it."""
-    s = _spec(BASE_DEFAULTS, spec)
+def base_values(spec):
+    """Helm values for the base chart (CRDs): empty unless a default revision or extra values are given."""
+    s = _spec(BASE_OPTIONS, spec)
     values = {}
     if s["default_revision"] not in (None, ""):
         values["defaultRevision"] = str(s["default_revision"])
@@ -186,7 +153,7 @@ def helm_values(spec, chart):
     return builders[chart](spec)
 
 
-def chart_source(chart, version=DEFAULT_VERSION, repo_url=OFFICIAL_REPO, chart_path=None, chart_dir=None):
+def chart_source(chart, version, repo_url, chart_path=None, chart_dir=None):
     """Where helm gets a chart from.
 
     Precedence: an explicit chart_path (directory or .tgz) > chart_dir (a directory holding

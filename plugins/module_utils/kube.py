@@ -17,7 +17,7 @@ try:
     from kubernetes import client as _k8s_client
     from kubernetes import config as _k8s_config
     from kubernetes.dynamic import DynamicClient
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+    from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
     HAS_KUBERNETES = True
 except ImportError:
     HAS_KUBERNETES = False
@@ -93,12 +93,73 @@ class Kube:
         return int(info.major), int(minor), info.git_version
 
 
-def client_from_module(module):
-    """Build a Kube from the module's kubeconfig/context options or fail cleanly."""
+def _api_message(exc):
+    """The API server's own message of a failed request (its Status.message), else the exception text."""
+    body = getattr(exc, "body", None)
+    try:
+        import json
+        return json.loads(body).get("message") or str(exc)
+    except Exception:  # not a Status body
+        return str(getattr(exc, "summary", lambda: exc)())
+
+
+class BundleClient(Kube):
+    """The four calls the bundle engine makes; errors become BundleError naming the object."""
+
+    def __init__(self, kubeconfig=None, context=None, field_manager="eco2.mesh", error=RuntimeError):
+        Kube.__init__(self, kubeconfig, context)
+        self.field_manager = field_manager
+        self.error = error
+
+    def _resource(self, obj):
+        try:
+            return self.resource(obj.get("apiVersion"), obj.get("kind"))
+        except ResourceNotFoundError:
+            raise self.error("%s %s is not served by the API server (are its CRDs installed?)"
+                             % (obj.get("apiVersion"), obj.get("kind")))
+
+    def list_bundle(self, kinds, label_selector):
+        out = []
+        for api_version, kind in kinds:
+            out += self.list_objects(api_version, kind, label_selector=label_selector)
+        return out
+
+    def _apply(self, obj, dry_run):
+        res = self._resource(obj)
+        meta = obj.get("metadata") or {}
+        try:
+            return self.dynamic.server_side_apply(res, body=obj, name=meta.get("name"), namespace=meta.get("namespace"),
+                                                  field_manager=self.field_manager, force_conflicts=True,
+                                                  dry_run="All" if dry_run else None).to_dict()
+        except DynamicApiError as exc:
+            raise self.error("%s %s/%s: the API server refused the %s: %s"
+                             % (obj.get("kind"), meta.get("namespace") or "", meta.get("name"),
+                                "dry run" if dry_run else "apply", _api_message(exc)))
+
+    def dry_run(self, obj):
+        return self._apply(obj, True)
+
+    def apply(self, obj):
+        return self._apply(obj, False)
+
+    def delete(self, obj):
+        res = self._resource(obj)
+        meta = obj.get("metadata") or {}
+        try:
+            res.delete(name=meta.get("name"), namespace=meta.get("namespace"))
+        except NotFoundError:
+            pass  # already gone: what prune wanted
+        except DynamicApiError as exc:
+            raise self.error("%s %s/%s: the API server refused the delete: %s"
+                             % (obj.get("kind"), meta.get("namespace") or "", meta.get("name"), _api_message(exc)))
+
+
+def client_from_module(module, cls=None, **kwargs):
+    """Build a Kube (or `cls`) from the module's kubeconfig/context options or fail cleanly."""
     if not HAS_KUBERNETES:
         from ansible.module_utils.basic import missing_required_lib
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBE_IMP_ERR)
     try:
-        return Kube(module.params.get("kubeconfig"), module.params.get("context"))
+        return (cls or Kube)(module.params.get("kubeconfig"), module.params.get("context"), **kwargs)
     except Exception as exc:  # config errors have many types; report them all the same way
         module.fail_json(msg="Cannot load the Kubernetes client configuration: %s" % exc)

@@ -30,6 +30,12 @@ MANAGED_BY = "eco2.mesh"
 BUNDLE_LABEL = "mesh.eco2.io/bundle"
 FIELD_MANAGER = "eco2.mesh"
 BUNDLES = ("network-policies", "routing")
+# What each bundle may hold: listed for pruning even when the spec no longer yields one of them.
+BUNDLE_KINDS = {
+    "network-policies": [("networking.k8s.io/v1", "NetworkPolicy")],
+    "routing": [("networking.istio.io/v1", "Gateway"), ("networking.istio.io/v1", "VirtualService"),
+                ("networking.k8s.io/v1", "Ingress")],
+}
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 SCHEMES = ("internet-facing", "internal")
@@ -95,6 +101,11 @@ class MeshSpecError(ValueError):
 def managed_labels(bundle):
     if bundle not in BUNDLES:
         raise ValueError("bundle %r is not one of %s" % (bundle, ", ".join(BUNDLES)))
+    return ownership_labels(bundle)
+
+
+def ownership_labels(bundle):
+    """The labels that make an object part of a bundle (and prunable with it)."""
     return {MANAGED_BY_LABEL: MANAGED_BY, BUNDLE_LABEL: bundle}
 
 

@@ -293,7 +293,7 @@ def main():
     argument_spec = dict(
         namespace=dict(type="str", default="istio-system"),
         components=dict(type="list", elements="str", choices=["crds", "istiod", "gateway"], default=["istiod", "gateway"]),
-        base_release=dict(type="str", default="istio-base"),
+        base_release=dict(type="str", default=istio_helm.DEFAULT_RELEASES["base"]),
         crds=dict(type="list", elements="str", default=[]),
         istiod_deployment=dict(type="str", default="istiod"),
         webhooks=dict(type="list", elements="dict", options=dict(
@@ -301,7 +301,7 @@ def main():
             name=dict(type="str", required=True),
         ), default=[{"kind": "mutating", "name": "istio-sidecar-injector"},
                     {"kind": "validating", "name": "istio-validator-istio-system"}]),
-        gateway_deployment=dict(type="str", default="istio-ingressgateway"),
+        gateway_deployment=dict(type="str", default=istio_helm.DEFAULT_RELEASES["gateway"]),
         gateway_pod_labels=dict(type="dict"),
         gateway_node_labels=dict(type="dict", default={"role": "ingress-gateway"}),
         gateway_service_type=dict(type="str", default="NodePort"),

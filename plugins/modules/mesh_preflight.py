@@ -206,13 +206,13 @@ def main():
     argument_spec = dict(
         istio_version=dict(type="str", required=True),
         namespace=dict(type="str", default="istio-system"),
-        base_release=dict(type="str", default="istio-base"),
+        base_release=dict(type="str", default=istio_helm.DEFAULT_RELEASES["base"]),
         istiod=dict(type="dict", options=dict(
             release=dict(type="str", default="istiod"),
             values=dict(type="dict", default={}),
         )),
         gateway=dict(type="dict", options=dict(
-            release=dict(type="str", default="istio-ingressgateway"),
+            release=dict(type="str", default=istio_helm.DEFAULT_RELEASES["gateway"]),
             values=dict(type="dict", default={}),
             selector=dict(type="dict"),
         )),

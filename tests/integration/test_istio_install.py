@@ -141,9 +141,9 @@ def test_patch_upgrade_in_place_then_absent_keeps_crds(cluster_eco2, charts):
     assert len(kept) == ISTIO_CRDS - len(NOT_KEPT) and not NOT_KEPT & set(kept), kept
     # Reverse order: the gateway goes first, istio-base last.
     assert changed_tasks(removed) == [
-        "eco2.mesh.istio_gateway : Uninstall the gateway release",
-        "eco2.mesh.istiod : Uninstall the istiod release",
-        "eco2.mesh.istio_base : Uninstall the istio-base release (its CRDs are kept by helm.sh/resource-policy keep)",
+        "eco2.mesh.istio_release : Uninstall the release - istio-ingressgateway",
+        "eco2.mesh.istio_release : Uninstall the release - istiod",
+        "eco2.mesh.istio_release : Uninstall the release - istio-base",
     ]
 
     kube.clear_requests()
@@ -209,5 +209,5 @@ def test_check_diff_shows_the_values_change_and_writes_nothing(cluster_eco2, cha
     planned = istio(kube, charts, "--check", "--diff", istiod_replicas=2)
     assert planned.rc == 0, planned
     assert '-        "replicaCount": 1,' in planned.stdout and '+        "replicaCount": 2,' in planned.stdout, planned
-    assert "eco2.mesh.istiod : Install or upgrade the istiod release and wait until it is available" in changed_tasks(planned)
+    assert "eco2.mesh.istio_release : Install or upgrade the release and wait until it is available - istiod" in changed_tasks(planned)
     assert kube.writes() == []

@@ -132,7 +132,7 @@ FAILURES = [
      lambda kube: kube.kubectl("apply", "-f", "-", input=json.dumps(LEFTOVER_VS)),
      "VirtualService auth/auth-vs", "spec.http[0].match[0]"),
     # Policy findings need isolation: without default-deny the bundle keeps every namespace open.
-    ("istiod-egress", "network_policies", {"mesh_istiod": {"ports": [15012]}, "mesh_network_policy_default_deny": True},
+    ("istiod-egress", "network_policies", {"mesh_istiod": {"ports": [15010, 15014]}, "mesh_network_policy_default_deny": True},
      None, "NetworkPolicy scan/mesh-allow-istiod-egress", "spec.egress"),
     ("default-deny-dns", "network_policies",
      {"mesh_dns": {"pod_labels": {"k8s-app": "coredns"}}, "mesh_network_policy_default_deny": True},

@@ -1,7 +1,6 @@
 """The istio_* filters and the roles' defaults agree with module_utils."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import yaml
@@ -10,7 +9,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.eco2.mesh.plugins.filter import istio_helm as f
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm as ih
 
-ROLES = Path(__file__).resolve().parents[4] / "roles"
+from ...role_defaults import CHART_ROLES, ROLES, SHARED, defaults, role_spec
+
 
 
 def test_filters_registered():
@@ -23,18 +23,20 @@ def test_filter_errors_are_filter_errors():
         f.istio_helm_values({"nope": 1}, "istiod")
 
 
-def test_role_defaults_match_builder_defaults():
-    istiod = yaml.safe_load((ROLES / "istiod/defaults/main.yml").read_text())
-    gateway = yaml.safe_load((ROLES / "istio_gateway/defaults/main.yml").read_text())
-    spec = {k[len("istiod_"):]: v for k, v in istiod.items() if k[len("istiod_"):] in ih.ISTIOD_DEFAULTS}
-    assert f.istio_helm_values(spec, "istiod") == ih.istiod_values()
-    spec = {k[len("istio_gateway_"):]: v for k, v in gateway.items() if k[len("istio_gateway_"):] in ih.GATEWAY_DEFAULTS}
-    assert f.istio_helm_values(spec, "gateway") == ih.gateway_values()
+def test_role_vars_hand_every_builder_option_to_the_filter():
+    for chart, (role, prefix, options) in CHART_ROLES.items():
+        spec = yaml.safe_load((ROLES / role / "vars/main.yml").read_text())["__%sspec" % prefix]
+        assert sorted(spec) == sorted(options), role
+        assert all(spec[o] == "{{ %s%s }}" % (prefix, o) for o in options), role
+        assert f.istio_helm_values(role_spec(chart), chart) == ih.helm_values(role_spec(chart), chart)
 
 
-def test_shared_defaults_agree_across_roles():
-    for role, prefix in (("istio_base", "istio_base_"), ("istiod", "istiod_"), ("istio_gateway", "istio_gateway_")):
-        d = yaml.safe_load((ROLES / role / "defaults/main.yml").read_text())
-        assert ih.DEFAULT_VERSION in d[prefix + "version"]
-        assert ih.OFFICIAL_REPO in d[prefix + "chart_repo_url"]
-        assert ih.DEFAULT_NAMESPACE in d[prefix + "namespace"]
+def test_shared_defaults_are_written_once():
+    assert SHARED["istio_version"] == "1.24.1" and SHARED["istio_namespace"] == "istio-system"
+    assert SHARED["istio_chart_repo_url"].startswith("https://")
+    for chart, (role, prefix, _) in CHART_ROLES.items():
+        d = defaults(role)
+        for key in ("state", "version", "namespace", "chart_repo_url", "chart_dir"):
+            assert d[prefix + key] == "{{ istio_%s }}" % key, (role, key)
+        meta = yaml.safe_load((ROLES / role / "meta/main.yml").read_text())
+        assert {"role": "eco2.mesh.istio_release"} in meta["dependencies"], role

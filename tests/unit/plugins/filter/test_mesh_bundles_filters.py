@@ -1,4 +1,4 @@
-"""The mesh filters: spec, bundles, manifest rendering, prune and dry-run helpers."""
+"""The mesh filters: spec, bundles, manifest rendering, object references."""
 from __future__ import annotations
 
 import pytest
@@ -15,7 +15,6 @@ VARS = {"mesh_zone": "dev.growbin.app", "mesh_domains": ["auth", "scan", "charac
 
 def test_filters_registered():
     assert set(mb.FilterModule().filters()) == {"mesh_spec", "mesh_network_policies", "mesh_routing", "mesh_manifest",
-                                                "mesh_prune_candidates", "mesh_changed_objects", "mesh_apply_report",
                                                 "mesh_object_refs", "mesh_isolated_directions"}
 
 
@@ -44,33 +43,6 @@ def test_manifest_is_multi_document_yaml():
     assert text.startswith("# line one\n# line two\n---\n")
     assert list(yaml.safe_load_all(text)) == objs
     assert text.count("\n---\n") == len(objs)
-
-
-def test_prune_candidates():
-    desired = mb.mesh_routing_objects(VARS)
-    live = desired + [{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-                       "metadata": {"name": "chat-vs", "namespace": "chat", "uid": "1"}, "spec": {}}]
-    assert mb.mesh_prune_candidates(live, desired) == [
-        {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "chat-vs", "namespace": "chat"}}]
-    assert mb.mesh_prune_candidates(desired, desired) == []
-
-
-def test_changed_objects_and_report():
-    defs = mb.mesh_routing_objects(VARS)[:3]
-    result = {"changed": True, "result": {"results": [
-        {"changed": False, "method": "apply"},
-        {"changed": True, "method": "apply", "diff": {"before": {"metadata": {"name": "istio-ingress", "annotations": {"a": "1"}}},
-                                                      "after": {"metadata": {"name": "istio-ingress", "annotations": {"a": "2"}}}}},
-        {"changed": True, "method": "apply", "diff": {}},
-    ]}}
-    assert mb.mesh_changed_objects(defs, result) == defs[1:]
-    report = mb.mesh_apply_report(defs, result)
-    assert report[0] == "update Ingress istio-system/istio-ingress"
-    assert "    -    a: '1'" in report and "    +    a: '2'" in report
-    assert report[-1] == "create VirtualService istio-system/gateway-health-check"
-    single = {"changed": True, "method": "apply"}
-    assert mb.mesh_changed_objects(defs[:1], single) == defs[:1]
-    assert mb.mesh_changed_objects(defs, {"result": {"results": []}}) == defs  # unpaired: apply all
 
 
 def test_object_refs():

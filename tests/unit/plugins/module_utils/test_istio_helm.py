@@ -6,6 +6,22 @@ import yaml
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm as ih
 
+from ...role_defaults import SHARED, role_spec
+
+OFFICIAL_REPO = SHARED["istio_chart_repo_url"]
+
+
+def istiod_values(over=None):
+    return ih.istiod_values(role_spec("istiod", over))
+
+
+def gateway_values(over=None):
+    return ih.gateway_values(role_spec("gateway", over))
+
+
+def base_values(over=None):
+    return ih.base_values(role_spec("base", over))
+
 SEED_ISTIOD = {
     "pilot": {
         "autoscaleEnabled": False,
@@ -30,26 +46,26 @@ SEED_GATEWAY = {
 
 
 def test_istiod_defaults_reproduce_the_seed():
-    assert ih.istiod_values() == SEED_ISTIOD
+    assert istiod_values() == SEED_ISTIOD
 
 
 def test_gateway_defaults_reproduce_the_seed():
-    assert ih.gateway_values() == SEED_GATEWAY
+    assert gateway_values() == SEED_GATEWAY
 
 
 def test_base_defaults_are_empty():
-    assert ih.base_values() == {}
-    assert ih.base_values({"default_revision": "stable"}) == {"defaultRevision": "stable"}
+    assert base_values() == {}
+    assert base_values({"default_revision": "stable"}) == {"defaultRevision": "stable"}
 
 
 def test_values_survive_a_yaml_round_trip_unchanged():
     # kubernetes.core.helm compares the values with `helm get values -o yaml`: types must not drift.
-    for values in (ih.istiod_values(), ih.gateway_values(), ih.base_values()):
+    for values in (istiod_values(), gateway_values(), base_values()):
         assert yaml.safe_load(yaml.safe_dump(values)) == values
 
 
 def test_istiod_autoscaling_replaces_replica_count():
-    v = ih.istiod_values({"autoscale_enabled": True, "autoscale_min": 2, "autoscale_max": 4})
+    v = istiod_values({"autoscale_enabled": True, "autoscale_min": 2, "autoscale_max": 4})
     assert v["pilot"]["autoscaleEnabled"] is True
     assert (v["pilot"]["autoscaleMin"], v["pilot"]["autoscaleMax"]) == (2, 4)
     assert "replicaCount" not in v["pilot"]
@@ -59,7 +75,7 @@ def test_istiod_pdb_mesh_config_affinity_and_extra_values():
     terms = [{"matchExpressions": [{"key": "role", "operator": "In", "values": ["control-plane"]}]}]
     providers = {"extensionProviders": [{"name": "ext-authz", "envoyExtAuthzGrpc": {
         "service": "ext-authz.auth.svc.cluster.local", "port": 50051}}]}
-    v = ih.istiod_values({"pdb_enabled": False, "mesh_config": providers, "required_node_affinity": terms,
+    v = istiod_values({"pdb_enabled": False, "mesh_config": providers, "required_node_affinity": terms,
                           "replicas": "2", "extra_values": {"pilot": {"env": {"A": "b"}, "tolerations": []}}})
     assert v["global"] == {"defaultPodDisruptionBudget": {"enabled": False}}
     assert v["meshConfig"] == providers
@@ -72,7 +88,7 @@ def test_istiod_pdb_mesh_config_affinity_and_extra_values():
 
 
 def test_gateway_options():
-    v = ih.gateway_values({
+    v = gateway_values({
         "replicas": 2, "autoscaling_enabled": False, "pdb": {"minAvailable": 1}, "labels": {"istio": "edge"},
         "service_ports": [{"name": "http2", "port": "80", "nodePort": "30080"}],
         "resources": {"requests": {"cpu": "50m"}},
@@ -82,17 +98,17 @@ def test_gateway_options():
     assert v["podDisruptionBudget"] == {"minAvailable": 1}
     assert v["labels"] == {"istio": "edge"}
     assert v["service"]["ports"] == [{"name": "http2", "port": 80, "protocol": "TCP", "targetPort": 80, "nodePort": 30080}]
-    assert ih.gateway_values({"autoscaling_enabled": True, "autoscaling_max": 3})["autoscaling"] == {
+    assert gateway_values({"autoscaling_enabled": True, "autoscaling_max": 3})["autoscaling"] == {
         "enabled": True, "minReplicas": 1, "maxReplicas": 3}
 
 
 def test_unknown_option_and_bad_port_are_errors():
     with pytest.raises(ValueError, match="unknown option 'replica'"):
-        ih.istiod_values({"replica": 1})
+        istiod_values({"replica": 1})
     with pytest.raises(ValueError, match="name and a port"):
-        ih.gateway_values({"service_ports": [{"port": 80}]})
+        gateway_values({"service_ports": [{"port": 80}]})
     with pytest.raises(ValueError, match="unknown Istio chart"):
-        ih.helm_values({}, "cni")
+        ih.helm_values(role_spec("istiod"), "cni")
 
 
 def test_plain_drops_subclasses():
@@ -104,13 +120,13 @@ def test_plain_drops_subclasses():
 
 
 def test_chart_source_repo_oci_and_paths(tmp_path):
-    repo = ih.chart_source("istiod", "1.24.1", ih.OFFICIAL_REPO)
-    assert repo["chart_ref"] == "istiod" and repo["chart_repo_url"] == ih.OFFICIAL_REPO
-    assert repo["chart_version"] == "1.24.1" and repo["repository"] == ih.OFFICIAL_REPO
+    repo = ih.chart_source("istiod", "1.24.1", OFFICIAL_REPO)
+    assert repo["chart_ref"] == "istiod" and repo["chart_repo_url"] == OFFICIAL_REPO
+    assert repo["chart_version"] == "1.24.1" and repo["repository"] == OFFICIAL_REPO
     oci = ih.chart_source("gateway", "1.24.2", "oci://mirror.example/istio/")
     assert oci["chart_ref"] == "oci://mirror.example/istio/gateway" and oci["chart_repo_url"] is None
     assert oci["chart_version"] == "1.24.2"
-    path = ih.chart_source("base", "1.24.1", ih.OFFICIAL_REPO, chart_path=str(tmp_path / "base-1.24.1.tgz"))
+    path = ih.chart_source("base", "1.24.1", OFFICIAL_REPO, chart_path=str(tmp_path / "base-1.24.1.tgz"))
     assert path["chart_ref"].endswith("base-1.24.1.tgz") and path["chart_version"] is None
     assert path["repository"].startswith("file://")
     (tmp_path / "istiod-1.24.1.tgz").write_text("x")
@@ -129,7 +145,7 @@ def test_gateway_labels_from_release_name():
 
 
 def test_merge_releases_keeps_install_order():
-    src = ih.chart_source("gateway", "1.24.1", ih.OFFICIAL_REPO)
+    src = ih.chart_source("gateway", "1.24.1", OFFICIAL_REPO)
     items = ih.merge_releases(None, ih.release_entry("istio-ingressgateway", "gateway", "istio-system", src))
     items = ih.merge_releases(items, ih.release_entry("istio-base", "base", "istio-system", src))
     items = ih.merge_releases(items, ih.release_entry("istiod", "istiod", "istio-system", src))

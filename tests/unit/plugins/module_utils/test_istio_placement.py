@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, istio_placement as ip
 
+from ...role_defaults import role_spec
+
 
 def node(name, labels, taints=(), ready=True):
     return {"metadata": {"name": name, "labels": dict(labels)},
@@ -18,7 +20,7 @@ NODES = [MASTER, GATEWAY, API]
 
 
 def placement(chart):
-    values = istio_helm.helm_values({}, chart)
+    values = istio_helm.helm_values(role_spec(chart), chart)
     return ip.placement_from_values(chart, values)
 
 
@@ -70,7 +72,7 @@ def test_required_affinity():
     assert ip.affinity_failure([{"matchExpressions": [{"key": "phase", "operator": "Gt", "values": ["4"]}]}],
                                {"phase": "5"}) is None
     assert ip.affinity_failure([{"matchExpressions": [{"key": "x", "operator": "DoesNotExist"}]}], {"x": "1"})
-    values = istio_helm.gateway_values({"required_node_affinity": terms})
+    values = istio_helm.gateway_values(role_spec("gateway", {"required_node_affinity": terms}))
     assert ip.placement_from_values("gateway", values)["affinity_terms"] == terms
 
 

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reconcile one bundle of objects: server-side dry run, apply what differs, prune by the bundle label.
+
+A bundle is data: a name (the value of the `mesh.eco2.io/bundle` label) and the objects it
+holds. `reconcile` talks to the API server through a `client` with four calls
+(`list_bundle`, `dry_run`, `apply`, `delete`, see `kube.BundleClient`), so the decisions
+(what changed, what to prune, the report) stay pure and testable.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+
+try:
+    import yaml
+except ImportError:  # ansible-core depends on PyYAML; only reports need it
+    yaml = None
+
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
+from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
+
+_VOLATILE = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation")
+
+
+class BundleError(Exception):
+    pass
+
+
+def key(obj):
+    meta = obj.get("metadata") or {}
+    return (obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
+
+
+def ref(obj):
+    meta = obj.get("metadata") or {}
+    if meta.get("namespace"):
+        return "%s %s/%s" % (obj.get("kind"), meta["namespace"], meta.get("name"))
+    return "%s %s" % (obj.get("kind"), meta.get("name"))
+
+
+def owned(objects, bundle):
+    """The objects with the ownership labels of the bundle (what makes them prunable later)."""
+    out = []
+    for obj in plain(objects or []):
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        meta["labels"] = dict(meta.get("labels") or {}, **ms.ownership_labels(bundle))
+        out.append(obj)
+    return out
+
+
+def kinds_of(objects, extra=()):
+    """(apiVersion, kind) pairs of the objects plus `extra`, first-seen order."""
+    seen = []
+    for pair in [(o.get("apiVersion"), o.get("kind")) for o in objects] + [tuple(p) for p in extra]:
+        if pair not in seen:
+            seen.append(pair)
+    return seen
+
+
+def comparable(obj):
+    """What a write could change: the object without status and server-kept metadata, plus our field set."""
+    obj = copy.deepcopy(obj or {})
+    obj.pop("status", None)
+    meta = obj.get("metadata") or {}
+    ours = [m.get("fieldsV1") for m in meta.get("managedFields") or []
+            if m.get("manager") == ms.FIELD_MANAGER and m.get("operation") == "Apply"]
+    for k in _VOLATILE:
+        meta.pop(k, None)
+    return obj, ours
+
+
+def differs(live, dry_run):
+    return comparable(live) != comparable(dry_run)
+
+
+def _yaml_lines(obj):
+    stripped, _ = comparable(obj)
+    return yaml.safe_dump(stripped, sort_keys=True, default_flow_style=False).splitlines()
+
+
+def diff_lines(before, after):
+    return ["    " + line for line in difflib.unified_diff(_yaml_lines(before), _yaml_lines(after), "before", "after",
+                                                          lineterm="", n=1)]
+
+
+def stale(live, desired):
+    """Live objects of the bundle that are not in the desired set, sorted."""
+    wanted = {key(o) for o in desired}
+    return sorted((o for o in live if key(o) not in wanted), key=key)
+
+
+def reconcile(client, bundle, objects, kinds=(), prune=True, check_mode=False, verify=True):
+    """Bring the bundle on the cluster to `objects`. Returns the result dict of the module."""
+    desired = owned(objects, bundle)
+    dupes = sorted({ref(o) for o in desired if [key(d) for d in desired].count(key(o)) > 1})
+    if dupes:
+        raise BundleError("bundle %s holds the same object twice: %s" % (bundle, ", ".join(dupes)))
+    pairs = kinds_of(desired, list(ms.BUNDLE_KINDS.get(bundle, [])) + list(kinds))
+    live = client.list_bundle(pairs, ms.bundle_selector(bundle))
+    live_by_key = {key(o): o for o in live}
+
+    changes, report, diffs, changed_objects = [], [], [], []
+    for obj in desired:
+        current = live_by_key.get(key(obj))
+        after = client.dry_run(obj)
+        if current is None:
+            changes.append({"action": "create", "object": ref(obj)})
+            report.append("create %s" % ref(obj))
+            diffs.append({"before": "", "after": "\n".join(_yaml_lines(after)) + "\n",
+                          "after_header": ref(obj)})
+            changed_objects.append(obj)
+        elif differs(current, after):
+            changes.append({"action": "update", "object": ref(obj)})
+            report.append("update %s" % ref(obj))
+            report += diff_lines(current, after)
+            diffs.append({"before": "\n".join(_yaml_lines(current)) + "\n", "after": "\n".join(_yaml_lines(after)) + "\n",
+                          "before_header": ref(obj), "after_header": ref(obj)})
+            changed_objects.append(obj)
+    pruned = stale(live, desired) if prune else []
+    for obj in pruned:
+        changes.append({"action": "delete", "object": ref(obj)})
+        report.append("delete %s" % ref(obj))
+        diffs.append({"before": "\n".join(_yaml_lines(obj)) + "\n", "after": "", "before_header": ref(obj)})
+
+    if not check_mode:
+        for obj in changed_objects:
+            client.apply(obj)
+        for obj in pruned:
+            client.delete(obj)
+
+    result = {"changed": bool(changes), "bundle": bundle, "changes": changes, "report": report, "diff": diffs,
+              "objects": sorted(ref(o) for o in desired)}
+    if verify and not check_mode:
+        after_live = client.list_bundle(pairs, ms.bundle_selector(bundle))
+        live_refs = {ref(o) for o in after_live}
+        result["missing"] = sorted(set(result["objects"]) - live_refs)
+        result["extra"] = sorted(live_refs - set(result["objects"])) if prune else []
+    return result
