@@ -555,10 +555,14 @@ def _acknowledged(c, raw):
     return out
 
 
-SPEC_VARIABLES = (
-    "mesh_zone", "mesh_public_hosts", "mesh_domains", "mesh_platform_routes", "mesh_flows", "mesh_alb",
-    "mesh_alb_certificate_arn", "mesh_external_dns", "mesh_gateway", "mesh_gateway_extra_hosts",
-    "mesh_gateway_selector", "mesh_gateway_service", "mesh_gateway_pod_labels", "istio_gateway_release_name",
-    "mesh_health_check_route", "mesh_network_policy_default_deny", "mesh_istiod", "mesh_dns", "mesh_peers",
-    "mesh_network_policy_acknowledged_denials",
-)
+# The spec's variables and their types: the roles' argument specs are checked against this table
+# (tests/unit/plugins/test_argument_specs.py); the defaults live in build_spec only.
+SPEC_TYPES = {
+    "mesh_zone": "str", "mesh_public_hosts": "list", "mesh_domains": "list", "mesh_platform_routes": "list",
+    "mesh_flows": "list", "mesh_alb": "dict", "mesh_alb_certificate_arn": "str", "mesh_external_dns": "bool",
+    "mesh_gateway": "dict", "mesh_gateway_extra_hosts": "list", "mesh_gateway_selector": "dict",
+    "mesh_gateway_service": "str", "mesh_gateway_pod_labels": "dict", "istio_gateway_release_name": "str",
+    "mesh_health_check_route": "bool", "mesh_network_policy_default_deny": "bool", "mesh_istiod": "dict",
+    "mesh_dns": "dict", "mesh_peers": "list", "mesh_network_policy_acknowledged_denials": "list",
+}
+SPEC_VARIABLES = tuple(SPEC_TYPES)

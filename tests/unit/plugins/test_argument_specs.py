@@ -1,0 +1,41 @@
+"""The roles' argument specs agree with the mesh model and with the roles' defaults."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
+
+ROLES = Path(__file__).resolve().parents[3] / "roles"
+SPEC_ROLES = ("mesh_network_policies", "mesh_routing")
+
+
+def options(role, entry="main"):
+    return yaml.safe_load((ROLES / role / "meta/argument_specs.yml").read_text())["argument_specs"][entry]["options"]
+
+
+@pytest.mark.parametrize("role", SPEC_ROLES)
+def test_spec_variables_documented_with_the_model_types_and_no_second_default(role):
+    opts = options(role)
+    documented = {k for k in opts if k in ms.SPEC_TYPES or k.startswith("mesh_") and not k.startswith(role)}
+    assert documented - {"mesh_render_dir"} == set(ms.SPEC_TYPES)
+    for name, kind in ms.SPEC_TYPES.items():
+        assert opts[name]["type"] == kind, name
+        assert "default" not in opts[name], "%s: the default lives in mesh_spec.build_spec only" % name
+
+
+def test_bundle_roles_document_the_spec_identically():
+    a, b = (options(r) for r in SPEC_ROLES)
+    assert {k: a[k] for k in ms.SPEC_TYPES} == {k: b[k] for k in ms.SPEC_TYPES}
+
+
+@pytest.mark.parametrize("role", sorted(p.name for p in ROLES.iterdir() if (p / "defaults/main.yml").is_file()))
+def test_argument_spec_defaults_equal_role_defaults(role):
+    defaults = yaml.safe_load((ROLES / role / "defaults/main.yml").read_text()) or {}
+    opts = options(role)
+    for name, value in defaults.items():
+        assert name in opts, "%s: default %s is not in meta/argument_specs.yml" % (role, name)
+        if "default" in opts[name] and not (isinstance(value, str) and "{{" in value):
+            assert opts[name]["default"] == value, "%s: %s" % (role, name)
