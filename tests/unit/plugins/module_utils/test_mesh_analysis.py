@@ -5,6 +5,7 @@ import copy
 
 import pytest
 
+from ansible_collections.eco2.mesh.plugins.module_utils import analysis_routing as ar
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_analysis as ma
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_policies as mp
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_routing as mr
@@ -68,7 +69,7 @@ def test_shipped_specs_are_clean(env):
 def test_ingress_without_external_dns_annotation():
     spec = spec_of()
     objs = mr.routing_objects(spec)
-    del find(objs, "Ingress", "istio-system", "istio-ingress")["metadata"]["annotations"][ma.EXTERNAL_DNS_HOSTNAME]
+    del find(objs, "Ingress", "istio-system", "istio-ingress")["metadata"]["annotations"][ar.EXTERNAL_DNS_HOSTNAME]
     (f,) = only(run(spec, objs, ["routing"]), "external-dns")
     assert f["object"] == "Ingress istio-system/istio-ingress"
     assert f["field"] == 'metadata.annotations["external-dns.alpha.kubernetes.io/hostname"]'
@@ -76,7 +77,7 @@ def test_ingress_without_external_dns_annotation():
 
 
 def test_ingress_missing_a_public_host():
-    spec = spec_of(mesh_alb={"extra_annotations": {ma.EXTERNAL_DNS_HOSTNAME: "api.dev.growbin.app"}})
+    spec = spec_of(mesh_alb={"extra_annotations": {ar.EXTERNAL_DNS_HOSTNAME: "api.dev.growbin.app"}})
     (f,) = only(run(spec, checks=["routing"]), "external-dns")
     assert "argocd.dev.growbin.app, grafana.dev.growbin.app" in f["message"]
 
@@ -119,12 +120,12 @@ def test_health_check_on_status_port_needs_no_route():
 
 def test_health_route_matching_helpers():
     vs = mr.health_check_virtual_service(spec_of())
-    assert ma.first_route(vs, "/healthz/ready", {})[0] == 0
-    assert ma.first_route(vs, "/", {"User-Agent": "ELB-HealthChecker/2.0"})[0] == 0
-    assert ma.first_route(vs, "/", {"User-Agent": "curl"})[0] is None
-    assert ma.success_codes("200,204-206") == {200, 204, 205, 206}
-    assert ma.host_matches("*.growbin.app", "api.growbin.app") and not ma.host_matches("*.growbin.app", "growbin.app")
-    assert ma.hosts_overlap("*", "api.x") and not ma.hosts_overlap("a.x", "b.x")
+    assert ar.first_route(vs, "/healthz/ready", {})[0] == 0
+    assert ar.first_route(vs, "/", {"User-Agent": "ELB-HealthChecker/2.0"})[0] == 0
+    assert ar.first_route(vs, "/", {"User-Agent": "curl"})[0] is None
+    assert ar.success_codes("200,204-206") == {200, 204, 205, 206}
+    assert ar.host_matches("*.growbin.app", "api.growbin.app") and not ar.host_matches("*.growbin.app", "growbin.app")
+    assert ar.hosts_overlap("*", "api.x") and not ar.hosts_overlap("a.x", "b.x")
 
 
 # -- 3. Gateway selector -------------------------------------------------------------
@@ -179,11 +180,11 @@ def test_destinations_unknown_without_services():
 
 
 def test_service_name_forms():
-    assert ma._service_of("a.b.svc.cluster.local", "x") == ("b", "a")
-    assert ma._service_of("a", "x") == ("x", "a")
-    assert ma._service_of("a.b", "x") == ("b", "a")
-    assert ma._service_of("a.b.svc", "x") == ("b", "a")
-    assert ma._service_of("www.example.com", "x") is None
+    assert ar._service_of("a.b.svc.cluster.local", "x") == ("b", "a")
+    assert ar._service_of("a", "x") == ("x", "a")
+    assert ar._service_of("a.b", "x") == ("b", "a")
+    assert ar._service_of("a.b.svc", "x") == ("b", "a")
+    assert ar._service_of("www.example.com", "x") is None
 
 
 # -- 5. VirtualService host / gateway ---------------------------------------------------

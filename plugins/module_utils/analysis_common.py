@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the analysis checks share: the finding shape, object references, and the world they look at."""
+from __future__ import annotations
+
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
+
+
+def finding(check, obj, field, message, fix, severity="error"):
+    return {"check": check, "severity": severity, "object": obj, "field": field, "message": message, "fix": fix}
+
+
+def format_finding(f):
+    return "[%s] %s %s: %s Fix: %s (%s)" % (f["severity"], f["object"], f["field"], f["message"], f["fix"], f["check"])
+
+
+def ref(obj):
+    meta = obj.get("metadata") or {}
+    if meta.get("namespace"):
+        return "%s %s/%s" % (obj.get("kind"), meta["namespace"], meta.get("name"))
+    return "%s %s" % (obj.get("kind"), meta.get("name"))
+
+
+def _key(obj):
+    meta = obj.get("metadata") or {}
+    return (obj.get("kind"), meta.get("namespace"), meta.get("name"))
+
+
+def _ns(obj):
+    return (obj.get("metadata") or {}).get("namespace")
+
+
+def _name(obj):
+    return (obj.get("metadata") or {}).get("name")
+
+
+def _kind(objs, kind):
+    return [o for o in objs if o.get("kind") == kind]
+
+
+def _labels_str(labels):
+    return ",".join("%s=%s" % kv for kv in sorted((labels or {}).items())) or "(any)"
+
+
+# -- the context -------------------------------------------------------------
+class _World:
+    def __init__(self, objects, context):
+        self.objects = list(objects or [])
+        self.context = context or {}
+        keys = {_key(o) for o in self.objects}
+        live = [o for o in self.context.get("live") or [] if _key(o) not in keys]
+        self.live = live
+        self.all = self.objects + live
+        self.spec = self.context.get("spec") or {}
+        services = self.context.get("services")
+        if services is not None:
+            services = list(services) + _kind(self.all, "Service")
+        self.services = None if services is None else {(_ns(s), _name(s)): s for s in services}
+        self.namespaces = self.context.get("namespaces")  # {name: labels} or None when unknown
+        # The endpoints come from the model; pod labels read from the live cluster win over the model's.
+        ctx = self.context
+        self.istiod = ms.istiod_endpoint(self.spec)
+        self.istiod["labels"] = ctx.get("istiod_pod_labels") or self.istiod["labels"]
+        self.dns = ms.dns_endpoint(self.spec)
+        self.dns["labels"] = ctx.get("dns_pod_labels") or self.dns["labels"]
+        self.gateway_pod = ms.gateway_endpoint(self.spec)
+        self.gateway_label_sets = ctx.get("gateway_pod_labels") or [self.gateway_pod["labels"]]
+        self.gateway_pod["labels"] = self.gateway_label_sets[0]
+
+    def gateways(self):
+        return _kind(self.all, "Gateway")
+
+    def gateway(self, namespace, name):
+        for gw in self.gateways():
+            if _ns(gw) == namespace and _name(gw) == name:
+                return gw
+        return None
+
+    def ns_labels(self):
+        return self.namespaces or {}
+
+
+def _uniq(items):
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
