@@ -171,35 +171,7 @@ failed_checks:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
-from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, istio_placement, istio_versions, mesh_spec
-
-ALL_CHECKS = ["kubernetes_version", "placement", "crds", "gateway_selector", "pdb"]
-
-
-def crd_findings(crds, base_release, namespace):
-    """Istio CRDs that Helm release base_release in namespace does not own."""
-    problems = []
-    for crd in crds:
-        meta = crd.get("metadata") or {}
-        group = (crd.get("spec") or {}).get("group") or meta.get("name", "").split(".", 1)[-1]
-        if not str(group).endswith("istio.io"):
-            continue
-        ann = meta.get("annotations") or {}
-        owner = ann.get("meta.helm.sh/release-name")
-        owner_ns = ann.get("meta.helm.sh/release-namespace")
-        if owner != base_release or owner_ns != namespace:
-            problems.append("%s (owner: %s)" % (meta.get("name"), "%s/%s" % (owner_ns, owner) if owner else "none"))
-    return sorted(problems)
-
-
-def pdb_blocks_drain(values):
-    pilot = (values or {}).get("pilot") or {}
-    pdb = ((values or {}).get("global") or {}).get("defaultPodDisruptionBudget") or {}
-    if pdb.get("enabled") is False:
-        return False
-    if pilot.get("autoscaleEnabled", True):
-        return int(pilot.get("autoscaleMin", 1)) <= 1
-    return int(pilot.get("replicaCount", 1)) <= 1
+from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, istio_preflight
 
 
 def main():
@@ -216,86 +188,20 @@ def main():
             values=dict(type="dict", default={}),
             selector=dict(type="dict"),
         )),
-        checks=dict(type="list", elements="str", choices=ALL_CHECKS, default=list(ALL_CHECKS)),
+        checks=dict(type="list", elements="str", choices=istio_preflight.ALL_CHECKS, default=list(istio_preflight.ALL_CHECKS)),
     )
     argument_spec.update(KUBE_ARG_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
-    checks = p["checks"]
-    results = []
-    out = {}
-
-    def record(name, status, message):
-        results.append({"name": name, "status": status, "message": message})
-
     try:
-        istio_versions.parse_version(p["istio_version"])
-    except ValueError as exc:
-        module.fail_json(msg="istio_version: %s" % exc)
-
-    releases = []
-    if p["istiod"] is not None:
-        releases.append(("istiod", p["istiod"]))
-    if p["gateway"] is not None:
-        releases.append(("gateway", p["gateway"]))
-
-    # Pure checks first: they need no cluster.
-    if "gateway_selector" in checks and p["gateway"] is not None:
-        gw = p["gateway"]
-        gw["selector"] = gw["selector"] or mesh_spec.default_gateway_selector(gw["release"])
-        labels = istio_helm.gateway_pod_labels(gw["release"], (gw["values"] or {}).get("labels"))
-        shown = ", ".join("%s=%s" % kv for kv in sorted(labels.items()))
-        wanted = ", ".join("%s=%s" % kv for kv in sorted((gw["selector"] or {}).items()))
-        if istio_helm.selector_matches(gw["selector"], labels):
-            record("gateway_selector", "ok", "gateway pods (%s) match the Gateway selector %s" % (shown, wanted))
-        else:
-            record("gateway_selector", "fail",
-                   "release %s gives gateway pods the labels %s, which the routing Gateway selector %s does not match; "
-                   "set the gateway labels (values.labels) or mesh_gateway_selector" % (gw["release"], shown, wanted))
-
-    if "pdb" in checks and p["istiod"] is not None:
-        if pdb_blocks_drain(p["istiod"]["values"]):
-            msg = ("istiod runs a single replica with a PodDisruptionBudget (minAvailable 1): `kubectl drain` of its node "
-                   "will block until istiod is scaled up or the PDB is disabled")
-            record("pdb", "warn", msg)
-            module.warn(msg)
-        else:
-            record("pdb", "ok", "istiod's PodDisruptionBudget does not block draining its node")
-
-    needs_cluster = any(c in checks for c in ("kubernetes_version", "placement", "crds"))
-    if needs_cluster:
-        kube = client_from_module(module)
-        try:
-            if "kubernetes_version" in checks:
-                major, minor, git_version = kube.version()
-                out["kubernetes_version"] = git_version
-                ok, msg = istio_versions.check_kubernetes_version(p["istio_version"], major, minor)
-                record("kubernetes_version", "ok" if ok else "fail", msg)
-            if "placement" in checks and releases:
-                nodes = kube.list_objects("v1", "Node")
-                out["placement"] = {}
-                for chart, rel in releases:
-                    placement = istio_placement.placement_from_values(chart, rel["values"])
-                    res = istio_placement.check_placement(rel["release"], placement, nodes)
-                    out["placement"][rel["release"]] = {"candidates": res["candidates"], "nodes": res["nodes"]}
-                    record("placement/%s" % rel["release"], "ok" if res["ok"] else "fail", res["message"])
-            if "crds" in checks:
-                crds = kube.list_objects("apiextensions.k8s.io/v1", "CustomResourceDefinition")
-                foreign = crd_findings(crds, p["base_release"], p["namespace"])
-                if foreign:
-                    record("crds", "fail",
-                           "Istio CRDs exist that Helm release %s/%s does not own, so its install would fail: %s. "
-                           "Adopt them (annotate meta.helm.sh/release-name=%s, meta.helm.sh/release-namespace=%s, "
-                           "label app.kubernetes.io/managed-by=Helm) or delete them"
-                           % (p["namespace"], p["base_release"], ", ".join(foreign), p["base_release"], p["namespace"]))
-                else:
-                    record("crds", "ok", "no Istio CRD owned by anything but %s/%s" % (p["namespace"], p["base_release"]))
-        except Exception as exc:  # API errors come in many types; report them as a failed preflight
-            module.fail_json(msg="preflight could not read the cluster: %s" % exc, checks=results,
-                             report=["[%s] %s: %s" % (r["status"], r["name"], r["message"]) for r in results],
-                             failed_checks=[r["name"] for r in results if r["status"] == "fail"])
-
-    report = ["[%s] %s: %s" % (r["status"], r["name"], r["message"]) for r in results]
+        results, out = istio_preflight.run(p, lambda: client_from_module(module))
+    except istio_preflight.PreflightError as exc:
+        module.fail_json(msg=str(exc), checks=exc.results, report=istio_preflight.report(exc.results),
+                         failed_checks=[r["name"] for r in exc.results if r["status"] == "fail"])
+    for r in results:
+        if r["status"] == "warn":
+            module.warn(r["message"])
+    report = istio_preflight.report(results)
     failed = [r["name"] for r in results if r["status"] == "fail"]
     out.update(changed=False, checks=results, report=report, failed_checks=failed)
     if failed:

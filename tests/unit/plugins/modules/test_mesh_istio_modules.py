@@ -1,8 +1,8 @@
-"""Pure parts of mesh_preflight and mesh_istio_verify."""
+"""Pure parts of the preflight and verification checks (module_utils istio_preflight, istio_verify)."""
 from __future__ import annotations
 
-from ansible_collections.eco2.mesh.plugins.modules import mesh_istio_verify as mv
-from ansible_collections.eco2.mesh.plugins.modules import mesh_preflight as mp
+from ansible_collections.eco2.mesh.plugins.module_utils import istio_verify as mv
+from ansible_collections.eco2.mesh.plugins.module_utils import istio_preflight as mp
 
 
 def crd(name, release=None, ns="istio-system", established=True):
