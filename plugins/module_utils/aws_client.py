@@ -104,3 +104,10 @@ def paginate(clients, service, operation, key, endpoint_url=None, **kwargs):
     except Exception as exc:
         raise AwsError("AWS %s %s failed%s: %s" % (
             service, operation, " (endpoint %s)" % endpoint_url if endpoint_url else "", error_text(exc))) from exc
+
+
+def conclude(module, out, disagreement):
+    """Exit with the result; fail with every problem when there is one and O(fail_on_error) is set."""
+    if out["problems"] and module.params["fail_on_error"]:
+        module.fail_json(msg="%s: %s" % (disagreement, "; ".join(out["problems"])), **out)
+    module.exit_json(**out)

@@ -19,7 +19,6 @@ description:
     C(Target.ResponseCodeMismatch) the health-check route or the Gateway's C(*) host, C(Target.Timeout) the
     NodePort, the security group or the gateway pod not on that node, C(Target.NotRegistered) the Node's provider ID,
     C(Target.InvalidState) a stopped instance.
-  - Read only; supports check mode.
 author:
   - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
@@ -129,12 +128,12 @@ log:
   type: list
   elements: str
 problems:
-  description: One line per problem.
+  description: One line per problem with the load balancer, its listener or a target, with the likely cause.
   returned: always
   type: list
   elements: str
 report:
-  description: Summary lines for the migration summary.
+  description: Lines for the migration summary - the load balancer, its listener and the target health.
   returned: always
   type: list
   elements: str
@@ -143,7 +142,8 @@ report:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import AWS_ARG_SPEC, AwsError, call, clients_from_module, paginate
+from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import (
+    AWS_ARG_SPEC, AwsError, call, clients_from_module, conclude, paginate)
 from ansible_collections.eco2.mesh.plugins.module_utils import aws_alb
 
 
@@ -257,9 +257,7 @@ def main():
     except AwsError as exc:
         out["problems"].append(str(exc))
         module.fail_json(msg="Cannot check the ALB: %s" % exc, **out)
-    if out["problems"] and p["fail_on_error"]:
-        module.fail_json(msg="The ALB disagrees with the spec: " + "; ".join(out["problems"]), **out)
-    module.exit_json(**out)
+    conclude(module, out, "The ALB disagrees with the spec")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ description:
   - A wildcard covers exactly one label - C(*.example.com) covers C(a.example.com), but neither C(example.com) nor
     C(a.b.example.com).
   - The ACM client uses the region of the ARN unless O(region) is set.
-  - Read only; supports check mode.
 author:
   - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
@@ -76,12 +75,12 @@ uncovered:
   type: list
   elements: str
 problems:
-  description: One line per problem.
+  description: One line per problem with the certificate - status, expiry, a host it does not cover.
   returned: always
   type: list
   elements: str
 report:
-  description: Summary lines for the migration summary.
+  description: Lines for the migration summary - the certificate, its status and expiry.
   returned: always
   type: list
   elements: str
@@ -89,7 +88,7 @@ report:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import (
-    AWS_ARG_SPEC, AwsError, call, clients_from_module, error_code)
+    AWS_ARG_SPEC, AwsError, call, clients_from_module, conclude, error_code)
 from ansible_collections.eco2.mesh.plugins.module_utils import aws_acm
 
 
@@ -119,9 +118,7 @@ def main():
     result = aws_acm.check(cert, p["hosts"], min_days=p["min_days"])
     out.update(result)
     out["report"] = aws_acm.report_lines(arn, result)
-    if out["problems"] and p["fail_on_error"]:
-        module.fail_json(msg="Certificate %s: %s" % (arn, "; ".join(out["problems"])), **out)
-    module.exit_json(**out)
+    conclude(module, out, "Certificate %s" % arn)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ description:
   - Reports records missing, stale (an alias to something else, or a plain record) and unowned (no ownership TXT
     record, or another owner than O(owner_id)), naming the Ingress annotation
     C(external-dns.alpha.kubernetes.io/hostname) that should have produced them.
-  - Read only; supports check mode.
 author:
   - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
@@ -96,19 +95,19 @@ unowned:
   type: list
   elements: dict
 problems:
-  description: One line per problem.
+  description: One line per record missing, stale or unowned, naming the host.
   returned: always
   type: list
   elements: str
 report:
-  description: Summary lines for the migration summary.
+  description: Lines for the migration summary - one per public host and its records.
   returned: always
   type: list
   elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import AWS_ARG_SPEC, AwsError, clients_from_module, paginate
+from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import AWS_ARG_SPEC, AwsError, clients_from_module, conclude, paginate
 from ansible_collections.eco2.mesh.plugins.module_utils import aws_dns
 
 
@@ -150,9 +149,7 @@ def main():
     except AwsError as exc:
         out["problems"].append(str(exc))
         module.fail_json(msg="Cannot check the DNS records: %s" % exc, **out)
-    if out["problems"] and p["fail_on_error"]:
-        module.fail_json(msg="Route53 disagrees with the spec: " + "; ".join(out["problems"]), **out)
-    module.exit_json(**out)
+    conclude(module, out, "Route53 disagrees with the spec")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ description:
     each Node to register it as a target.
   - Reports the hosts without an instance, the hosts that match several instances, and the hosts whose provider ID
     in the inventory differs from EC2's. Terminated instances never match.
-  - Read only; supports check mode.
 author:
   - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
@@ -79,19 +78,19 @@ mismatched:
   type: list
   elements: dict
 problems:
-  description: One line per disagreement.
+  description: One line per disagreement between the inventory and EC2.
   returned: always
   type: list
   elements: str
 report:
-  description: Summary lines for the migration summary.
+  description: Lines for the migration summary - one per host and its provider ID.
   returned: success
   type: list
   elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import AWS_ARG_SPEC, AwsError, clients_from_module, paginate
+from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import AWS_ARG_SPEC, AwsError, clients_from_module, conclude, paginate
 from ansible_collections.eco2.mesh.plugins.module_utils import aws_ec2
 
 
@@ -133,9 +132,7 @@ def main():
         problems=problems,
         report=aws_ec2.report_lines(result, len(hosts)),
     )
-    if problems and module.params["fail_on_error"]:
-        module.fail_json(msg="EC2 disagrees with the inventory: " + "; ".join(problems), **out)
-    module.exit_json(**out)
+    conclude(module, out, "EC2 disagrees with the inventory")
 
 
 if __name__ == "__main__":
