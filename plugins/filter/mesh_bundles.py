@@ -12,7 +12,7 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.eco2.mesh.plugins.module_utils import bundle_engine, mesh_policies, mesh_routing
+from ansible_collections.eco2.mesh.plugins.module_utils import k8s_objects, mesh_policies, mesh_routing
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain as _plain
 
@@ -68,7 +68,7 @@ def mesh_manifest(objects, header=None):
 
 def mesh_object_refs(objects):
     """Sorted 'Kind namespace/name' references of objects."""
-    return sorted(bundle_engine.ref(o) for o in _plain(objects or []))
+    return sorted(k8s_objects.ref(o) for o in _plain(objects or []))
 
 
 class FilterModule:

@@ -4,6 +4,7 @@
 """What the analysis checks share: the finding shape, object references, and the world they look at."""
 from __future__ import annotations
 
+from ansible_collections.eco2.mesh.plugins.module_utils import k8s_objects
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 
 
@@ -15,16 +16,8 @@ def format_finding(f):
     return "[%s] %s %s: %s Fix: %s (%s)" % (f["severity"], f["object"], f["field"], f["message"], f["fix"], f["check"])
 
 
-def ref(obj):
-    meta = obj.get("metadata") or {}
-    if meta.get("namespace"):
-        return "%s %s/%s" % (obj.get("kind"), meta["namespace"], meta.get("name"))
-    return "%s %s" % (obj.get("kind"), meta.get("name"))
-
-
-def _key(obj):
-    meta = obj.get("metadata") or {}
-    return (obj.get("kind"), meta.get("namespace"), meta.get("name"))
+_key = k8s_objects.key
+ref = k8s_objects.ref
 
 
 def _ns(obj):

@@ -10,6 +10,7 @@ import re
 
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import (
     _key, _kind, _labels_str, _name, _ns, finding, ref)
+from ansible_collections.eco2.mesh.plugins.module_utils.k8s_objects import labels_match
 
 
 EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
@@ -263,7 +264,7 @@ def check_gateway_selector(world):
         selector = (gw.get("spec") or {}).get("selector") or {}
         if not selector:
             continue  # an empty selector matches every gateway pod
-        if not any(all(labels.get(k) == v for k, v in selector.items()) for labels in label_sets):
+        if not any(labels_match(selector, labels) for labels in label_sets):
             out.append(finding(
                 "gateway-selector", ref(gw), "spec.selector",
                 "selector %s matches no gateway pod (gateway pod labels: %s), so no proxy serves this Gateway."

@@ -18,6 +18,7 @@ try:
 except ImportError:  # ansible-core depends on PyYAML; only reports need it
     yaml = None
 
+from ansible_collections.eco2.mesh.plugins.module_utils import k8s_objects
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
 
@@ -28,16 +29,8 @@ class BundleError(Exception):
     pass
 
 
-def key(obj):
-    meta = obj.get("metadata") or {}
-    return (obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
-
-
-def ref(obj):
-    meta = obj.get("metadata") or {}
-    if meta.get("namespace"):
-        return "%s %s/%s" % (obj.get("kind"), meta["namespace"], meta.get("name"))
-    return "%s %s" % (obj.get("kind"), meta.get("name"))
+key = k8s_objects.key
+ref = k8s_objects.ref
 
 
 def owned(objects, bundle):

@@ -189,9 +189,6 @@ def gateway_pod_labels(release_name, labels=None):
     return derived
 
 
-def selector_matches(selector, labels):
-    return all(str(labels.get(k)) == str(v) for k, v in (selector or {}).items())
-
 
 def release_entry(release, chart, namespace, source):
     return {"release": str(release), "chart": str(chart), "version": source.get("version"),

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, istio_placement, istio_versions, mesh_spec
+from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, k8s_objects, istio_placement, istio_versions, mesh_spec
 
 
 class PreflightError(Exception):
@@ -77,7 +77,7 @@ def run(p, kube):
         labels = istio_helm.gateway_pod_labels(gw["release"], (gw["values"] or {}).get("labels"))
         shown = ", ".join("%s=%s" % kv for kv in sorted(labels.items()))
         wanted = ", ".join("%s=%s" % kv for kv in sorted((gw["selector"] or {}).items()))
-        if istio_helm.selector_matches(gw["selector"], labels):
+        if k8s_objects.labels_match(gw["selector"], labels):
             record("gateway_selector", "ok", "gateway pods (%s) match the Gateway selector %s" % (shown, wanted))
         else:
             record("gateway_selector", "fail",

@@ -8,7 +8,7 @@ read (deployments, gateway pods, the Service). `kube()` gives the client.
 """
 from __future__ import annotations
 
-from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm
+from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, k8s_objects
 
 
 class VerifyError(Exception):
@@ -47,7 +47,7 @@ def placement_check(pods, nodes_by_name, node_labels):
             unscheduled.append(name)
             continue
         labels = ((nodes_by_name.get(node) or {}).get("metadata") or {}).get("labels") or {}
-        if istio_helm.selector_matches(node_labels, labels):
+        if k8s_objects.labels_match(node_labels, labels):
             placed.append("%s on %s" % (name, node))
         else:
             wrong.append("%s on %s" % (name, node))

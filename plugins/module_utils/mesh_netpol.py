@@ -36,33 +36,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.eco2.mesh.plugins.module_utils.k8s_objects import selector_matches
+
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
-
-
-def selector_matches(selector, labels):
-    """LabelSelector semantics: {} matches all; None is handled by callers."""
-    labels = labels or {}
-    selector = selector or {}
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In":
-            if key not in labels or labels[key] not in values:
-                return False
-        elif op == "NotIn":
-            if key in labels and labels[key] in values:
-                return False
-        elif op == "Exists":
-            if key not in labels:
-                return False
-        elif op == "DoesNotExist":
-            if key in labels:
-                return False
-        else:
-            raise ValueError("unknown selector operator %r" % op)
-    return True
 
 
 def namespace_labels(name, namespaces):

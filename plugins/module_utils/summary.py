@@ -4,6 +4,8 @@
 """The migration's closing summary, built from live objects (plain dicts)."""
 from __future__ import annotations
 
+from ansible_collections.eco2.mesh.plugins.module_utils.k8s_objects import labels_match
+
 import base64
 import gzip
 import json
@@ -49,7 +51,7 @@ def pod_placement(pods, selector):
     nodes = []
     for pod in pods:
         labels = (pod.get("metadata") or {}).get("labels") or {}
-        if all(labels.get(k) == v for k, v in selector.items()):
+        if labels_match(selector, labels):
             node = (pod.get("spec") or {}).get("nodeName") or "(unscheduled)"
             phase = (pod.get("status") or {}).get("phase", "?")
             nodes.append("%s (%s)" % (node, phase))

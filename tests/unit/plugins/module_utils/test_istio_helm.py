@@ -6,6 +6,8 @@ import yaml
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm as ih
 
+from ansible_collections.eco2.mesh.plugins.module_utils.k8s_objects import labels_match
+
 from ...role_defaults import SHARED, role_spec
 
 OFFICIAL_REPO = SHARED["istio_chart_repo_url"]
@@ -140,8 +142,8 @@ def test_gateway_labels_from_release_name():
     assert ih.gateway_pod_labels("istio-ingressgateway") == {"app": "istio-ingressgateway", "istio": "ingressgateway"}
     assert ih.gateway_pod_labels("edge") == {"app": "edge", "istio": "edge"}
     assert ih.gateway_pod_labels("edge", {"istio": "ingressgateway"})["istio"] == "ingressgateway"
-    assert ih.selector_matches({"istio": "ingressgateway"}, ih.gateway_pod_labels("istio-ingressgateway"))
-    assert not ih.selector_matches({"istio": "ingressgateway"}, ih.gateway_pod_labels("istio-gw"))
+    assert labels_match({"istio": "ingressgateway"}, ih.gateway_pod_labels("istio-ingressgateway"))
+    assert not labels_match({"istio": "ingressgateway"}, ih.gateway_pod_labels("istio-gw"))
 
 
 def test_merge_releases_keeps_install_order():
