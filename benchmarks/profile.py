@@ -17,7 +17,10 @@ def by_task(tasks: list[dict]) -> list[dict]:
 
 
 def label(entry: dict) -> str:
-    return f"{entry['role']} : {entry['task']}" if entry["role"] else entry["task"]
+    """`role : task`; Ansible's own task names already carry their role's prefix."""
+    if not entry["role"] or entry["task"].startswith(entry["role"] + " : "):
+        return entry["task"]
+    return f"{entry['role']} : {entry['task']}"
 
 
 def top(tasks: list[dict], count: int = 10) -> list[str]:

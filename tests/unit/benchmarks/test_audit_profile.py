@@ -32,3 +32,8 @@ def test_profile_sums_repeated_tasks_and_sorts_slowest_first():
     assert len(lines) == 2
     assert lines[0] == "   4.50 s  56.2%  sidecar_injection : Label  (runs=2 items=14)"
     assert lines[1].endswith("istiod : Install  (runs=1 items=0)")
+
+
+def test_profile_label_does_not_repeat_the_role_ansible_already_prefixed():
+    entry = {"role": "eco2.mesh.istiod", "task": "eco2.mesh.istiod : Install", "seconds": 1.0}
+    assert profile.label(entry) == "eco2.mesh.istiod : Install"
