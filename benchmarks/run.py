@@ -15,6 +15,8 @@ import json
 import os
 import platform
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -42,10 +44,16 @@ def parse_sizes(text: str | None, quick: bool, eco2: int) -> list[int]:
     return sizes
 
 
-def one_side(name: str, size: int, inventory: Path, objects: list[dict], work: Path, out: Path, runner) -> dict:
+def one_side(name: str, size: int, inventory: Path, objects: list[dict], work: Path, runner) -> dict:
     """A fresh cluster for one side: seed it, run cold then warm, stop it."""
     say(f"[{size} domains] {name}: starting a fresh local cluster")
-    kube = local_cluster.start(inventory=str(inventory), workdir=str(work / f"cluster-{name}-{size}"))
+    workdir = work / f"cluster-{name}-{size}"
+    try:
+        kube = local_cluster.start(inventory=str(inventory), workdir=str(workdir))
+    except BaseException:  # interrupted while starting: stop whatever the start left running
+        subprocess.run([sys.executable, str(local_cluster.CLI), "stop", str(workdir)], cwd=spec.REPO,
+                       capture_output=True, check=False)
+        raise
     try:
         sides.seed(kube, objects, work)
         result = {}
@@ -82,8 +90,8 @@ def bench_size(size: int, charts_url: str, work: Path, out: Path) -> dict:
         return sides.floor(kube, render_dir, size_out / f"floor-{run}.log", f"floor {run}")
 
     row = {"domains": size, "spec": "eco2" if inventory == spec.ECO2_INVENTORY else "generated",
-           "ours": one_side("ours", size, inventory, objects, work, out, ours),
-           "floor": one_side("floor", size, inventory, objects, work, out, floor)}
+           "ours": one_side("ours", size, inventory, objects, work, ours),
+           "floor": one_side("floor", size, inventory, objects, work, floor)}
     (size_out / "result.json").write_text(json.dumps(row, indent=1))
     return row
 
@@ -135,6 +143,8 @@ def main(argv: list[str]) -> int:
         "%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
     command = "make bench" + ("" if not argv else " BENCH_ARGS='%s'" % " ".join(argv))
+    # SIGTERM unwinds like Ctrl-C, so every cluster and the chart repository are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ[AUDIT_READS_ENV] = "1"  # the clusters this process starts log the admin client's reads too
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     say(f"sizes {sizes}; results in {out}; work in {work}")
