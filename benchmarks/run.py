@@ -155,6 +155,10 @@ def main(argv: list[str]) -> int:
                 rows.append(bench_size(size, charts.url, work, out))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if len(rows) < len(sizes):  # interrupted or failed: still report the sizes measured in full
+            say(f"stopped before size {sizes[len(rows)]}; reporting the {len(rows)} size(s) measured")
+            if rows:
+                report(rows, out, command + "  (interrupted)")
     for line in report(rows, out, command):
         print(line, flush=True)
     return 0
