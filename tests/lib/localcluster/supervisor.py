@@ -101,7 +101,8 @@ class Supervisor:
         for user in pki.CLIENTS:
             files.kubeconfig(self.state / ("kubeconfig" if user == pki.ADMIN else f"{pki.client_file_stem(user)}.kubeconfig"),
                              self.server, self.pki, user)
-        files.audit_policy(self.state / "audit-policy.yaml")
+        files.audit_policy(self.state / "audit-policy.yaml",
+                           reads_of=pki.ADMIN if os.environ.get(files.AUDIT_READS_ENV) == "1" else None)
         files.egress_selector(self.state / "egress-selector.yaml", os.path.join(self.sockdir, "egress.sock"))
         files.kwok_stages(self.state / "kwok-stages.yaml")
         config = {"server": self.server, "ports": self.ports, "socket_dir": self.sockdir,

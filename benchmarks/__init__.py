@@ -1,0 +1,1 @@
+"""`make bench`: the migration (playbooks/istio.yml) against the floor, on fresh local clusters."""
