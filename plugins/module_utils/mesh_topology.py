@@ -115,7 +115,7 @@ def build(spec, istiod_values=None, gateway_values=None, profiles=None):
         src, dst = by_name[flow["from"]], by_name[flow["to"]]
         edges.append({"src": service(src["namespace"], src["service"], src["port"]),
                       "dst": service(dst["namespace"], dst["service"], dst["port"]),
-                      "label": "flow %s -> %s %s %s" % (flow["from"], flow["to"], flow["protocol"], flow["port"]),
+                      "label": "flow %s → %s %s %s" % (flow["from"], flow["to"], flow["protocol"], flow["port"]),
                       "style": "bold"})
     for c in clusters.values():
         c["label"] = "namespace %s%s" % (c["namespace"], " (meshed)" if c["namespace"] in meshed else "")

@@ -55,13 +55,13 @@ def test_every_domain_route_and_flow_is_drawn():
         assert clusters[d["namespace"]]["label"] == "namespace %s (meshed)" % d["namespace"]
         assert ("istiod", mt._id("sidecars", d["namespace"])) in edges
     flow = edges[(mt._id("svc", "scan", "scan-api"), mt._id("svc", "character", "character-api"))]
-    assert flow["label"] == "flow scan -> character TCP 8000" and flow["style"] == "bold"
+    assert flow["label"] == "flow scan → character TCP 8000" and flow["style"] == "bold"
     assert clusters["argocd"]["label"] == "namespace argocd"  # a platform namespace is not meshed
     mermaid = mt.to_mermaid(g, "dev")
     assert mermaid.startswith("---\ntitle: dev\n---\nflowchart LR\n")
-    assert "svc_scan_scan_api ==>|flow scan -> character TCP 8000| svc_character_character_api" in mermaid
+    assert "svc_scan_scan_api ==>|flow scan → character TCP 8000| svc_character_character_api" in mermaid
     dot = mt.to_dot(g, "dev")
-    assert 'svc_scan_scan_api -> svc_character_character_api [label="flow scan -> character TCP 8000", ' in dot
+    assert 'svc_scan_scan_api -> svc_character_character_api [label="flow scan → character TCP 8000", ' in dot
 
 
 def test_one_domain_changes_only_its_part_of_the_picture():
