@@ -19,7 +19,10 @@ from __future__ import annotations
 import copy
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # the module reports it (missing_required_lib)
+    yaml = None
 
 ARGOCD_API = "argoproj.io/v1alpha1"
 RENDER_SUBDIR = ".render"
@@ -179,22 +182,22 @@ def object_path(env, bundle, obj):
     return "%s/manifests/%s/%s/%s-%s.yaml" % (env, bundle, scope, str(obj.get("kind", "")).lower(), meta.get("name"))
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+def _dumper():
+    class Dumper(yaml.SafeDumper):
+        pass
 
+    def str_presenter(dumper, data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
 
-def _str_presenter(dumper, data):
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
-
-
-_Dumper.add_representer(str, _str_presenter)
+    Dumper.add_representer(str, str_presenter)
+    return Dumper
 
 
 def dump(obj, comment=None):
     text = HEADER
     if comment:
         text += "".join("# %s\n" % line if line else "#\n" for line in comment.splitlines())
-    return text + yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
+    return text + yaml.dump(obj, Dumper=_dumper(), sort_keys=False, default_flow_style=False, width=120)
 
 
 IGNORE_COMMENT = """\

@@ -21,6 +21,8 @@ description:
     C(caBundle), validating webhook C(failurePolicy)).
   - Contacts nothing. Files are only rewritten when their content changes; files of an earlier export that are
     no longer generated (under C(apps/) and C(manifests/)) are removed. Output is deterministic.
+requirements:
+  - PyYAML
 options:
   render_dir:
     description: Directory render mode (C(mesh_render_dir)) wrote to.
@@ -55,8 +57,10 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Reports which files would be written or removed without touching them.
     support: full
   diff_mode:
+    description: No diff is returned.
     support: none
 """
 
@@ -93,10 +97,17 @@ removed:
 """
 
 import os
+import traceback
 
-import yaml
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible.module_utils.basic import AnsibleModule
+try:
+    import yaml
+except ImportError:
+    yaml = None
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    YAML_IMPORT_ERROR = None
 
 from ansible_collections.eco2.mesh.plugins.module_utils import gitops_export
 from ansible_collections.eco2.mesh.plugins.module_utils.file_tree import sync_tree
@@ -142,6 +153,8 @@ def main():
         },
         supports_check_mode=True,
     )
+    if yaml is None:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
     p = module.params
     try:
         releases, values, bundles = read_render(p["render_dir"])

@@ -17,7 +17,7 @@ description:
   - Writes O(dest)/C(topology.mmd) (Mermaid; renders in GitHub markdown) and O(dest)/C(topology.svg) (rendered by
     Graphviz C(dot), Debian package C(graphviz)). Contacts nothing; files are only rewritten when they change.
 requirements:
-  - Graphviz (C(dot)) on the host the module runs on.
+  - Graphviz (C(dot)) on the host the module runs on for the SVG; without it only the Mermaid file is written.
 options:
   spec:
     description: The mesh spec (P(eco2.mesh.mesh_spec#lookup)) or the raw mesh variables keyed by name.
@@ -32,7 +32,7 @@ options:
     type: dict
     default: {}
   nodes:
-    description: Node profiles of the inventory hosts, C({host: {labels, taints}}).
+    description: "Node profiles of the inventory hosts, C({host: {labels, taints}})."
     type: dict
     default: {}
   title:
@@ -44,8 +44,10 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Reports which files would change without writing them.
     support: full
   diff_mode:
+    description: No diff is returned.
     support: none
 """
 
@@ -64,7 +66,7 @@ mermaid:
   type: str
   returned: always
 svg:
-  description: Path of the SVG file.
+  description: Path of the SVG file; null when Graphviz C(dot) is not on PATH (a warning says so).
   type: str
   returned: always
 """
@@ -99,16 +101,20 @@ def main():
         except ms.MeshSpecError as exc:
             module.fail_json(msg=str(exc))
     graph = mesh_topology.build(spec, plain(p["istiod_values"]), plain(p["gateway_values"]), plain(p["nodes"]))
+    files = {"topology.mmd": mesh_topology.to_mermaid(graph, p["title"])}
+    # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
     dot = module.get_bin_path("dot")
-    if not dot:
-        module.fail_json(msg="Graphviz 'dot' not found on PATH: install the graphviz package (apt-get install graphviz)")
-    rc, svg, err = module.run_command([dot, "-Tsvg"], data=mesh_topology.to_dot(graph, p["title"]), binary_data=True)
-    if rc != 0:
-        module.fail_json(msg="dot -Tsvg failed: %s" % err)
-    files = {"topology.mmd": mesh_topology.to_mermaid(graph, p["title"]), "topology.svg": svg}
+    if dot:
+        rc, svg, err = module.run_command([dot, "-Tsvg"], data=mesh_topology.to_dot(graph, p["title"]), binary_data=True)
+        if rc != 0:
+            module.fail_json(msg="dot -Tsvg failed: %s" % err)
+        files["topology.svg"] = svg
+    else:
+        module.warn("Graphviz 'dot' is not on PATH (Debian package graphviz): wrote the Mermaid text only")
     done = sync_tree(p["dest"], files, check=module.check_mode)
     module.exit_json(changed=bool(done["written"]), written=done["written"],
-                     mermaid=os.path.join(p["dest"], "topology.mmd"), svg=os.path.join(p["dest"], "topology.svg"))
+                     mermaid=os.path.join(p["dest"], "topology.mmd"),
+                     svg=os.path.join(p["dest"], "topology.svg") if dot else None)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def bundles(variables):
     spec = ms.build_spec(variables)
     namespaces = [{"apiVersion": "v1", "kind": "Namespace",
                    "metadata": {"name": ns, "labels": {"istio-injection": "enabled"}}}
-                  for ns, _ in mesh_policies.meshed_namespaces(spec)]
+                  for ns, _domains in mesh_policies.meshed_namespaces(spec)]
     return {"namespaces": namespaces, "network-policies": mesh_policies.network_policy_objects(spec),
             "routing": mesh_routing.routing_objects(spec)}
 

@@ -69,7 +69,7 @@ def test_one_domain_changes_only_its_part_of_the_picture():
     changed = copy.deepcopy(variables)
     changed["mesh_domains"] = [dict(d, port=8080) if d["name"] == "location" else d for d in changed["mesh_domains"]]
     before, after = mt.to_mermaid(graph(variables)).splitlines(), mt.to_mermaid(graph(changed)).splitlines()
-    differ = [line for line in set(before) ^ set(after)]
+    differ = list(set(before) ^ set(after))
     assert differ and all("location" in line for line in differ), differ
 
 
