@@ -102,6 +102,7 @@ GO_TAGS=vtprotobuf,disable_pgv build_tools tools/istio "$istio_ld" istio.io/isti
 build_tools tools/kwok "" sigs.k8s.io/kwok/cmd/kwok
 "$TOOLS/bin/kube-apiserver" --version | grep -q "$K8S" || { echo "bootstrap: kube-apiserver is not $K8S" >&2; exit 1; }
 "$VENV/bin/python" tests/lib/istio_charts.py "$TOOLS/charts"
+"$VENV/bin/python" tests/lib/argocd_crds.py >/dev/null  # Argo CD's Application CRD into the Go module cache
 
 # 5. This checkout as the collection eco2.mesh (ansible.cfg points here).
 link="$TOOLS/collections/ansible_collections/eco2/mesh"

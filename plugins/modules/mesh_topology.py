@@ -1,0 +1,121 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mesh_topology
+short_description: Draw the mesh topology from the spec (Mermaid text and an SVG rendered by Graphviz)
+version_added: 0.2.0
+author:
+  - eco2.mesh maintainers (@eco2-team)
+description:
+  - Draws ALB -> bridge Ingress -> gateway (with the inventory node its placement selects) -> VirtualServices
+    (hosts, path prefixes) -> Services per namespace, istiod and its node, xDS to the sidecars of every meshed
+    namespace, and the spec's cross-domain flows.
+  - Writes O(dest)/C(topology.mmd) (Mermaid; renders in GitHub markdown) and O(dest)/C(topology.svg) (rendered by
+    Graphviz C(dot), Debian package C(graphviz)). Contacts nothing; files are only rewritten when they change.
+requirements:
+  - Graphviz (C(dot)) on the host the module runs on for the SVG; without it only the Mermaid file is written.
+options:
+  spec:
+    description: The mesh spec (P(eco2.mesh.mesh_spec#lookup)) or the raw mesh variables keyed by name.
+    type: dict
+    required: true
+  istiod_values:
+    description: The istiod release's Helm values (its C(pilot) placement says where istiod runs).
+    type: dict
+    default: {}
+  gateway_values:
+    description: The gateway release's Helm values (its placement says where the gateway runs).
+    type: dict
+    default: {}
+  nodes:
+    description: "Node profiles of the inventory hosts, C({host: {labels, taints}})."
+    type: dict
+    default: {}
+  title:
+    description: Title of the picture (for example the environment).
+    type: str
+  dest:
+    description: Directory to write C(topology.mmd) and C(topology.svg) to.
+    type: path
+    required: true
+attributes:
+  check_mode:
+    description: Reports which files would change without writing them.
+    support: full
+  diff_mode:
+    description: No diff is returned.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Draw the topology
+  eco2.mesh.mesh_topology:
+    spec: "{{ lookup('eco2.mesh.mesh_spec') }}"
+    nodes:
+      k8s-ingress-gateway: {labels: {role: ingress-gateway}, taints: []}
+    dest: /tmp/topology
+"""
+
+RETURN = r"""
+mermaid:
+  description: Path of the Mermaid file.
+  type: str
+  returned: always
+svg:
+  description: Path of the SVG file; null when Graphviz C(dot) is not on PATH (a warning says so).
+  type: str
+  returned: always
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_topology
+from ansible_collections.eco2.mesh.plugins.module_utils.file_tree import sync_tree
+from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "spec": {"type": "dict", "required": True},
+            "istiod_values": {"type": "dict", "default": {}},
+            "gateway_values": {"type": "dict", "default": {}},
+            "nodes": {"type": "dict", "default": {}},
+            "title": {"type": "str"},
+            "dest": {"type": "path", "required": True},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    spec = plain(p["spec"])
+    if not ("gateway" in spec and "domains" in spec and "alb" in spec):
+        try:
+            spec = ms.build_spec(spec)
+        except ms.MeshSpecError as exc:
+            module.fail_json(msg=str(exc))
+    graph = mesh_topology.build(spec, plain(p["istiod_values"]), plain(p["gateway_values"]), plain(p["nodes"]))
+    files = {"topology.mmd": mesh_topology.to_mermaid(graph, p["title"])}
+    # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
+    dot = module.get_bin_path("dot")
+    if dot:
+        rc, svg, err = module.run_command([dot, "-Tsvg"], data=mesh_topology.to_dot(graph, p["title"]), binary_data=True)
+        if rc != 0:
+            module.fail_json(msg="dot -Tsvg failed: %s" % err)
+        files["topology.svg"] = svg
+    else:
+        module.warn("Graphviz 'dot' is not on PATH (Debian package graphviz): wrote the Mermaid text only")
+    done = sync_tree(p["dest"], files, check=module.check_mode)
+    module.exit_json(changed=bool(done["written"]), written=done["written"],
+                     mermaid=os.path.join(p["dest"], "topology.mmd"),
+                     svg=os.path.join(p["dest"], "topology.svg") if dot else None)
+
+
+if __name__ == "__main__":
+    main()
