@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def ansible_env(extra: dict | None = None) -> dict:
     env["ANSIBLE_NOCOLOR"] = "1"
     env.setdefault("ANSIBLE_HOME", str(REPO / ".tools/ansible-home"))
     env.update(extra or {})
+    # A real run draws the topology under $XDG_CACHE_HOME: keep it in the test's temporary directory.
+    env.setdefault("XDG_CACHE_HOME", os.path.join(env.get("TMPDIR") or tempfile.gettempdir(), "xdg-cache"))
     # After `extra`: a caller's copy of os.environ must not drop the project's tools from PATH.
     env["PATH"] = f"{VENV_BIN}:{TOOLS_BIN}:{env.get('PATH', '')}"
     return env
