@@ -8,6 +8,8 @@ import yaml
 
 from ansible_collections.eco2.mesh.plugins.module_utils import gitops_export as ge
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, mesh_policies, mesh_routing
+
+from ...role_defaults import role_spec
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils.file_tree import sync_tree
 
@@ -23,8 +25,9 @@ def releases():
 
 
 def values():
-    return {"istio-base": istio_helm.helm_values({}, "base"), "istiod": istio_helm.helm_values({}, "istiod"),
-            "istio-ingressgateway": istio_helm.helm_values({}, "gateway")}
+    return {"istio-base": istio_helm.helm_values(role_spec("base"), "base"),
+            "istiod": istio_helm.helm_values(role_spec("istiod"), "istiod"),
+            "istio-ingressgateway": istio_helm.helm_values(role_spec("gateway"), "gateway")}
 
 
 def bundles(variables):

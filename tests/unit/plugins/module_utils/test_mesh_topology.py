@@ -6,6 +6,8 @@ import copy
 import yaml
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm
+
+from ...role_defaults import role_spec
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_topology as mt
 
@@ -24,7 +26,8 @@ def dev_profiles():
 
 def graph(variables=None, profiles=None):
     spec = ms.build_spec(variables or inventory_vars("dev"))
-    return mt.build(spec, istio_helm.helm_values({}, "istiod"), istio_helm.helm_values({}, "gateway"),
+    return mt.build(spec, istio_helm.helm_values(role_spec("istiod"), "istiod"),
+                    istio_helm.helm_values(role_spec("gateway"), "gateway"),
                     dev_profiles() if profiles is None else profiles)
 
 
