@@ -58,6 +58,7 @@ def _is_default_deny_egress(pol):
 def check_policies(world):
     out = []
     policies = _kind(world.all, "NetworkPolicy")
+    indexed = netpol.index(policies)
     nss = world.ns_labels()
     istiod = {"namespace": world.istiod["namespace"], "labels": world.istiod["labels"]}
     dns = {"namespace": world.dns["namespace"], "labels": world.dns["labels"]}
@@ -78,9 +79,9 @@ def check_policies(world):
     default_deny_reported = set()
     for w in workloads:
         pod = {"namespace": w["namespace"], "labels": w["labels"]}
-        blocked = [p for p in istiod_ports if not netpol.evaluate(pod, istiod, p, "TCP", policies, nss)]
+        blocked = [p for p in istiod_ports if not netpol.evaluate(pod, istiod, p, "TCP", indexed, nss)]
         if blocked:
-            v = netpol.evaluate(pod, istiod, blocked[0], "TCP", policies, nss)
+            v = netpol.evaluate(pod, istiod, blocked[0], "TCP", indexed, nss)
             side, direction, ns, other = ((v.egress, "Egress", w["namespace"], istiod) if not v.egress
                                           else (v.ingress, "Ingress", istiod_ns, pod))
             obj, field, names = _blocking(side, ns, direction, policies, other, nss)
@@ -92,9 +93,9 @@ def check_policies(world):
                    direction.lower(), names),
                 "allow egress to namespace %s pods %s on TCP %s (mesh_istiod)"
                 % (istiod_ns, _labels_str(istiod["labels"]), ", ".join(str(p) for p in istiod_ports))))
-        dns_blocked = [proto for proto in ("UDP", "TCP") if not netpol.evaluate(pod, dns, dns_port, proto, policies, nss)]
+        dns_blocked = [proto for proto in ("UDP", "TCP") if not netpol.evaluate(pod, dns, dns_port, proto, indexed, nss)]
         if dns_blocked:
-            v = netpol.evaluate(pod, dns, dns_port, dns_blocked[0], policies, nss)
+            v = netpol.evaluate(pod, dns, dns_port, dns_blocked[0], indexed, nss)
             side, direction, ns, other = ((v.egress, "Egress", w["namespace"], dns) if not v.egress
                                           else (v.ingress, "Ingress", dns_ns, pod))
             obj, field, names = _blocking(side, ns, direction, policies, other, nss)
@@ -111,7 +112,7 @@ def check_policies(world):
                 "allow egress to namespace %s pods %s on UDP and TCP %s (mesh_dns)"
                 % (dns_ns, _labels_str(dns["labels"]), dns_port)))
         for port in w["ports"]:
-            v = netpol.evaluate(gw_pod, dict(pod, ports=[]), port, "TCP", policies, nss)
+            v = netpol.evaluate(gw_pod, dict(pod, ports=[]), port, "TCP", indexed, nss)
             if not v:
                 side, direction, ns, other = ((v.ingress, "Ingress", w["namespace"], gw_pod) if not v.ingress
                                               else (v.egress, "Egress", gw_ns, pod))
@@ -131,7 +132,7 @@ def check_policies(world):
         if any(w["namespace"] == ns for w in workloads):
             continue
         pod = {"namespace": ns, "labels": {}}
-        if not all(netpol.evaluate(pod, dns, dns_port, proto, policies, nss) for proto in ("UDP", "TCP")):
+        if not all(netpol.evaluate(pod, dns, dns_port, proto, indexed, nss) for proto in ("UDP", "TCP")):
             default_deny_reported.add(ns)
             out.append(finding("default-deny-dns", ref(pol), "spec.policyTypes",
                                "default-deny without DNS: pods in %s cannot reach DNS on %s." % (ns, dns_port),

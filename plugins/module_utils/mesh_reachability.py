@@ -91,6 +91,7 @@ def newly_denied(spec, before, after, namespaces, workloads, istiod_labels, dns_
         for src in others:
             probes.append((src, dst, (list(dst["ports"]) or sorted(known_ports)) + list(SIDECAR_PORTS)))
     acks = spec.get("acknowledged_denials") or []
+    before, after = netpol.index(before), netpol.index(after)
     found = {}
     for src, dst, ports in probes:
         protocols = ("UDP", "TCP") if dst.get("name") == "dns" else ("TCP",)
