@@ -38,6 +38,7 @@ ISTIOD_DEFAULTS = {
     "autoscale_max": 5,
     "pdb_enabled": None,
     "mesh_config": {},
+    "extension_providers": [],
     "extra_values": {},
 }
 
@@ -138,7 +139,19 @@ def istiod_values(spec=None):
         values["global"] = {"defaultPodDisruptionBudget": {"enabled": bool(s["pdb_enabled"])}}
     if s["mesh_config"]:
         values["meshConfig"] = plain(s["mesh_config"])
+    if s["extension_providers"]:
+        values["meshConfig"] = with_extension_providers(values.get("meshConfig") or {}, s["extension_providers"])
     return deep_merge(values, plain(s["extra_values"] or {}))
+
+
+def with_extension_providers(mesh_config, providers):
+    """mesh_config with `providers` in extensionProviders; a spec provider replaces one of the same name."""
+    providers = plain(providers)
+    names = {p.get("name") for p in providers}
+    mesh = copy.deepcopy(mesh_config)
+    kept = [p for p in mesh.get("extensionProviders") or [] if p.get("name") not in names]
+    mesh["extensionProviders"] = kept + providers
+    return mesh
 
 
 def gateway_values(spec=None):

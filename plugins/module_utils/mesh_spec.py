@@ -11,7 +11,7 @@ deep-merge, so an environment file overrides a whole variable):
     mesh_gateway_extra_hosts, mesh_gateway_selector, mesh_gateway_service,
     mesh_gateway_pod_labels, istio_gateway_release_name, mesh_health_check_route,
     mesh_network_policy_default_deny, mesh_istiod, mesh_dns, mesh_peers,
-    mesh_network_policy_acknowledged_denials
+    mesh_network_policy_acknowledged_denials, mesh_auth, mesh_auth_enabled
 
 `build_spec(variables)` takes a dict keyed by those names (a missing or None
 value means "use the default") and returns the normalised model, or raises
@@ -433,6 +433,11 @@ def build_spec(variables):
         gw_hosts.append("*")
     gateway["hosts"] = _dedupe(gw_hosts)
 
+    # imported here: mesh_auth builds on this module
+    from ansible_collections.eco2.mesh.plugins.module_utils.mesh_auth import auth_spec
+    auth = auth_spec(c, v.get("mesh_auth"), c.bool_("mesh_auth_enabled", v.get("mesh_auth_enabled"), True),
+                     domains, api_host)
+
     if c.errors:
         raise MeshSpecError(c.errors)
     return {
@@ -451,6 +456,7 @@ def build_spec(variables):
         "default_deny": default_deny,
         "peers": peers,
         "acknowledged_denials": acknowledged,
+        "auth": auth,
     }
 
 
@@ -516,5 +522,5 @@ SPEC_VARIABLES = (
     "mesh_alb_certificate_arn", "mesh_external_dns", "mesh_gateway", "mesh_gateway_extra_hosts",
     "mesh_gateway_selector", "mesh_gateway_service", "mesh_gateway_pod_labels", "istio_gateway_release_name",
     "mesh_health_check_route", "mesh_network_policy_default_deny", "mesh_istiod", "mesh_dns", "mesh_peers",
-    "mesh_network_policy_acknowledged_denials",
+    "mesh_network_policy_acknowledged_denials", "mesh_auth", "mesh_auth_enabled",
 )

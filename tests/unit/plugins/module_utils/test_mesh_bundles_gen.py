@@ -29,7 +29,9 @@ def test_routing_bundle_for_dev():
         "VirtualService auth/auth-vs", "VirtualService my/my-vs", "VirtualService scan/scan-vs",
         "VirtualService character/character-vs", "VirtualService location/location-vs",
         "VirtualService image/image-vs", "VirtualService chat/chat-vs",
-        "VirtualService argocd/argocd-vs", "VirtualService grafana/grafana-vs"])
+        "VirtualService argocd/argocd-vs", "VirtualService grafana/grafana-vs",
+        "RequestAuthentication istio-system/eco2-jwt", "AuthorizationPolicy istio-system/eco2-ext-authz",
+        "EnvoyFilter istio-system/eco2-cookie-to-header"])
     for obj in objs.values():
         assert obj["metadata"]["labels"] == dict(OWN, **{"mesh.eco2.io/bundle": "routing"})
     gw = objs["Gateway istio-system/eco2-gateway"]
