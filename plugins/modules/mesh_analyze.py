@@ -167,6 +167,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_analysis
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_auth_analysis
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 
 BUNDLE_OF_CHECK = {"routing": "routing", "network_policies": "network-policies"}
@@ -233,6 +234,8 @@ def read_cluster(module, spec, checks, context):
                                                       ((spec or {}).get("dns") or {}).get("namespace", "kube-system")))
             if labels:
                 context["dns_pod_labels"] = labels
+    if "routing" in checks and (spec or {}).get("auth"):
+        read.update(mesh_auth_analysis.read_cluster(kube, spec, context, lambda o: _ours(o, bundles)))
     return read
 
 
