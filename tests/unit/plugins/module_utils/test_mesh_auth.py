@@ -219,3 +219,15 @@ def test_provider_filter_validates_alone():
     with pytest.raises(ms.MeshSpecError) as exc:
         ma.validate_provider(auth)
     assert exc.value.errors == ["mesh_auth.provider.port: 'x' is not a port number (1-65535)"]
+
+
+def test_summary_shows_the_ext_authz_host_path_pairs():
+    from ansible_collections.eco2.mesh.plugins.module_utils import summary
+    objs = ma.auth_objects(dev_spec())
+    rows = summary.ext_authz(objs)
+    assert rows == [{"policy": "istio-system/eco2-ext-authz", "provider": "eco2-ext-authz",
+                     "hosts": "api.dev.growbin.app", "paths": "/api/v1/*", "public": 47}]
+    lines = summary.summary_lines({"istiod_nodes": [], "gateway_nodes": [], "releases": [], "routes": [],
+                                   "policies": {}, "sidecars": [], "ext_authz": rows})
+    assert any(line.strip().startswith("api.dev.growbin.app") and "-> eco2-ext-authz (47 public paths" in line
+               for line in lines), lines
