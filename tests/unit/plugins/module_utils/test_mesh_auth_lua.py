@@ -102,3 +102,9 @@ def test_header_sent_by_the_client_wins_over_the_cookie():
 def test_empty_authorization_header_is_filled_from_the_cookie():
     h = run_filter([("authorization", ""), ("cookie", "s_access=%s" % ACCESS)])
     assert h["authorization"] == "Bearer " + ACCESS
+
+
+def test_repeated_cookie_headers_joined_by_envoy():
+    h = run_filter([("cookie", "theme=dark,s_access=%s; s_refresh=%s" % (ACCESS, REFRESH))])
+    assert h["authorization"] == "Bearer " + ACCESS
+    assert h["x-refresh-token"] == "Bearer " + REFRESH
