@@ -28,6 +28,9 @@ JWT_FILTER = "envoy.filters.http.jwt_authn"
 HCM_FILTER = "envoy.filters.network.http_connection_manager"
 LUA_TYPE = "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua"
 COOKIE_FILTER_NAME = "eco2.cookie_to_header"
+# A relative patch (INSERT_BEFORE) needs an explicit priority to be ordered among EnvoyFilters (istioctl IST0151);
+# positive: applied after default-priority filters, so it lands before jwt_authn wherever they moved it.
+COOKIE_FILTER_PRIORITY = 10
 PROVIDER_TYPES = ("envoyExtAuthzGrpc", "envoyExtAuthzHttp")
 
 DEFAULT_PROVIDER = {
@@ -352,6 +355,7 @@ def cookie_envoy_filter(spec):
         "metadata": _meta(auth["names"]["envoy_filter"], gw["namespace"]),
         "spec": {
             "workloadSelector": {"labels": dict(gw["selector"])},
+            "priority": COOKIE_FILTER_PRIORITY,
             "configPatches": [{
                 "applyTo": "HTTP_FILTER",
                 "match": {"context": "GATEWAY", "listener": {"filterChain": {"filter": {
