@@ -31,6 +31,11 @@ description:
     render mode) that they would deny once the bundle is applied - between the meshed workloads, the declared peers,
     istiod, DNS, the gateway, a pod of every other namespace and an address outside the cluster - unless
     C(mesh_network_policy_acknowledged_denials) accepts it.
+  - Auth offloading checks, when the spec has C(mesh_auth) - C(auth-provider-unknown) a CUSTOM AuthorizationPolicy
+    names a provider istiod's mesh config (ConfigMap C(istio)) does not declare; C(auth-service-missing) the ext_authz
+    or JWKS Service or port does not exist; C(auth-flow-blocked) NetworkPolicies block gateway -> ext_authz or
+    istiod -> JWKS; C(auth-public-caught) the ALB health route or a public path is matched by a CUSTOM policy on the
+    gateway; C(auth-single-replica) (warning) C(failOpen) false with at most one auth server replica.
 extends_documentation_fragment:
   - eco2.mesh.kube
   - eco2.mesh.read_only
