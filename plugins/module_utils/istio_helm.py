@@ -24,7 +24,8 @@ DEFAULT_RELEASES = {"base": "istio-base", "istiod": "istiod", "gateway": "istio-
 # The options each chart's values are built from. Their defaults live in the roles' defaults only
 # (roles/<role>/defaults/main.yml): a builder is given every option.
 ISTIOD_OPTIONS = ("node_selector", "tolerations", "required_node_affinity", "resources", "replicas",
-                  "autoscale_enabled", "autoscale_min", "autoscale_max", "pdb_enabled", "mesh_config", "extra_values")
+                  "autoscale_enabled", "autoscale_min", "autoscale_max", "pdb_enabled", "mesh_config", "extension_providers",
+                  "extra_values")
 GATEWAY_OPTIONS = ("node_selector", "tolerations", "required_node_affinity", "resources", "replicas",
                    "autoscaling_enabled", "autoscaling_min", "autoscaling_max", "pdb", "service_type", "service_ports",
                    "labels", "extra_values")
@@ -105,7 +106,19 @@ def istiod_values(spec):
         values["global"] = {"defaultPodDisruptionBudget": {"enabled": bool(s["pdb_enabled"])}}
     if s["mesh_config"]:
         values["meshConfig"] = plain(s["mesh_config"])
+    if s["extension_providers"]:
+        values["meshConfig"] = with_extension_providers(values.get("meshConfig") or {}, s["extension_providers"])
     return deep_merge(values, plain(s["extra_values"] or {}))
+
+
+def with_extension_providers(mesh_config, providers):
+    """mesh_config with `providers` in extensionProviders; a spec provider replaces one of the same name."""
+    providers = plain(providers)
+    names = {p.get("name") for p in providers}
+    mesh = copy.deepcopy(mesh_config)
+    kept = [p for p in mesh.get("extensionProviders") or [] if p.get("name") not in names]
+    mesh["extensionProviders"] = kept + providers
+    return mesh
 
 
 def gateway_values(spec):

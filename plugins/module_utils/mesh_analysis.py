@@ -24,12 +24,14 @@ Checks (the failure classes of the real migration, BRIEF "What went wrong"):
   flow-one-sided      a flow allowed by egress but not ingress (or the reverse)
   flow-blocked        a declared flow blocked on both sides
   newly-denied        a connection open today that the bundle would close (mesh_reachability)
+  auth-*              auth offloading (mesh_auth), see mesh_auth_analysis
 """
 from __future__ import annotations
 
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import _World, format_finding
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_policies import POLICY_CHECKS
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_routing import ROUTING_CHECKS
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_auth_analysis as auth
 
 CHECKS = ("routing", "network_policies")
 
@@ -41,10 +43,10 @@ def analyze(objects, context=None):
     checks = context.get("checks") or CHECKS
     out = []
     if "routing" in checks:
-        for check in ROUTING_CHECKS:
+        for check in ROUTING_CHECKS + auth.ROUTING_CHECKS:
             out += check(world)
     if "network_policies" in checks:
-        for check in POLICY_CHECKS:
+        for check in POLICY_CHECKS + auth.POLICY_CHECKS:
             out += check(world)
     # errors first, stable order
     out.sort(key=lambda f: (f["severity"] != "error",))

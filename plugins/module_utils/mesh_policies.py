@@ -17,6 +17,7 @@ allow-all would undo the owner's isolation.
 """
 from __future__ import annotations
 
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_auth import auth_flows
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import BUNDLE_LABEL, managed_labels
 
 BUNDLE = "network-policies"
@@ -146,8 +147,23 @@ def network_policy_objects(spec, isolated=None):
                             ingress=[{"from": [_peer(src["namespace"], src["pod_labels"])],
                                       "ports": _ports([flow["port"]], flow["protocol"])}]))
     objs += _peer_policies(spec)
+    objs += _auth_policies(spec)
     objs += _keep_open(spec, objs, isolated)
     objs.sort(key=lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]))
+    return objs
+
+
+def _auth_policies(spec):
+    """Both sides of what auth offloading needs (mesh_auth): gateway -> ext_authz, istiod -> JWKS."""
+    objs = []
+    for flow in auth_flows(spec):
+        src, dst, ports = flow["from"], flow["to"], _ports([flow["port"]], flow["protocol"])
+        objs.append(_policy("mesh-auth-%s-egress-%d" % (flow["name"], flow["port"]), src["namespace"],
+                            src["pod_labels"], ["Egress"],
+                            egress=[{"to": [_peer(dst["namespace"], dst["pod_labels"])], "ports": ports}]))
+        objs.append(_policy("mesh-auth-%s-ingress-%d" % (flow["name"], flow["port"]), dst["namespace"],
+                            dst["pod_labels"], ["Ingress"],
+                            ingress=[{"from": [_peer(src["namespace"], src["pod_labels"])], "ports": ports}]))
     return objs
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_auth import auth_objects
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import managed_labels
 
 ISTIO_API = "networking.istio.io/v1"
@@ -146,4 +147,5 @@ def routing_objects(spec):
         objs.append(health_check_virtual_service(spec))
     objs += [domain_virtual_service(spec, d) for d in spec["domains"]]
     objs += [platform_virtual_service(spec, r) for r in spec["platform_routes"]]
+    objs += auth_objects(spec)
     return objs

@@ -11,7 +11,7 @@ deep-merge, so an environment file overrides a whole variable):
     mesh_gateway_extra_hosts, mesh_gateway_selector, mesh_gateway_service,
     mesh_gateway_pod_labels, istio_gateway_release_name, mesh_health_check_route,
     mesh_network_policy_default_deny, mesh_istiod, mesh_dns, mesh_peers,
-    mesh_network_policy_acknowledged_denials
+    mesh_network_policy_acknowledged_denials, mesh_auth, mesh_auth_enabled
 
 `build_spec(variables)` takes a dict keyed by those names (a missing or None
 value means "use the default") and returns the normalised model, or raises
@@ -34,7 +34,10 @@ BUNDLES = ("network-policies", "routing")
 BUNDLE_KINDS = {
     "network-policies": [("networking.k8s.io/v1", "NetworkPolicy")],
     "routing": [("networking.istio.io/v1", "Gateway"), ("networking.istio.io/v1", "VirtualService"),
-                ("networking.k8s.io/v1", "Ingress")],
+                ("networking.k8s.io/v1", "Ingress"),
+                # auth offloading (mesh_auth) at the gateway
+                ("security.istio.io/v1", "RequestAuthentication"), ("security.istio.io/v1", "AuthorizationPolicy"),
+                ("networking.istio.io/v1alpha3", "EnvoyFilter")],
 }
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -477,6 +480,11 @@ def build_spec(variables):
         gw_hosts.append("*")
     gateway["hosts"] = _dedupe(gw_hosts)
 
+    # imported here: mesh_auth builds on this module
+    from ansible_collections.eco2.mesh.plugins.module_utils.mesh_auth import auth_spec
+    auth = auth_spec(c, v.get("mesh_auth"), c.bool_("mesh_auth_enabled", v.get("mesh_auth_enabled"), True),
+                     domains, api_host)
+
     if c.errors:
         raise MeshSpecError(c.errors)
     return {
@@ -495,6 +503,7 @@ def build_spec(variables):
         "default_deny": default_deny,
         "peers": peers,
         "acknowledged_denials": acknowledged,
+        "auth": auth,
     }
 
 
@@ -564,5 +573,6 @@ SPEC_TYPES = {
     "mesh_gateway_service": "str", "mesh_gateway_pod_labels": "dict", "istio_gateway_release_name": "str",
     "mesh_health_check_route": "bool", "mesh_network_policy_default_deny": "bool", "mesh_istiod": "dict",
     "mesh_dns": "dict", "mesh_peers": "list", "mesh_network_policy_acknowledged_denials": "list",
+    "mesh_auth": "dict", "mesh_auth_enabled": "bool",
 }
 SPEC_VARIABLES = tuple(SPEC_TYPES)

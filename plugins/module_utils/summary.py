@@ -83,6 +83,24 @@ def routes(virtual_services):
     return sorted(rows, key=lambda r: (r["hosts"], r["match"], r["virtualservice"]))
 
 
+def ext_authz(authorization_policies):
+    """One row per CUSTOM AuthorizationPolicy operation: what the gateway sends to the ext_authz provider."""
+    rows = []
+    for pol in authorization_policies:
+        spec = pol.get("spec") or {}
+        if spec.get("action") != "CUSTOM":
+            continue
+        meta = pol.get("metadata") or {}
+        for rule in spec.get("rules") or []:
+            for to in rule.get("to") or [{}]:
+                op = to.get("operation") or {}
+                rows.append({"policy": "%s/%s" % (meta.get("namespace"), meta.get("name")),
+                             "provider": (spec.get("provider") or {}).get("name"),
+                             "hosts": ",".join(op.get("hosts") or ["*"]), "paths": ",".join(op.get("paths") or ["*"]),
+                             "public": len(op.get("notPaths") or [])})
+    return sorted(rows, key=lambda r: (r["policy"], r["hosts"], r["paths"]))
+
+
 def policy_counts(policies):
     counts = {}
     for pol in policies:
@@ -103,6 +121,11 @@ def summary_lines(data):
     lines.append("Routes (host + match -> destination):")
     for row in data["routes"]:
         lines.append("  %-34s %-26s -> %s" % (row["hosts"], row["match"], row["destination"]))
+    if data.get("ext_authz"):
+        lines.append("Through ext_authz (host + paths -> provider, public paths excepted):")
+        for row in data["ext_authz"]:
+            lines.append("  %-34s %-26s -> %s (%d public paths; %s)" % (
+                row["hosts"], row["paths"], row["provider"], row["public"], row["policy"]))
     lines.append("NetworkPolicies: %d in %d namespaces (%s)" % (
         sum(data["policies"].values()), len(data["policies"]),
         ", ".join("%s=%d" % kv for kv in data["policies"].items())))

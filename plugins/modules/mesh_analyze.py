@@ -31,6 +31,11 @@ description:
     render mode) that they would deny once the bundle is applied - between the meshed workloads, the declared peers,
     istiod, DNS, the gateway, a pod of every other namespace and an address outside the cluster - unless
     C(mesh_network_policy_acknowledged_denials) accepts it.
+  - Auth offloading checks, when the spec has C(mesh_auth) - C(auth-provider-unknown) a CUSTOM AuthorizationPolicy
+    names a provider istiod's mesh config (ConfigMap C(istio)) does not declare; C(auth-service-missing) the ext_authz
+    or JWKS Service or port does not exist; C(auth-flow-blocked) NetworkPolicies block gateway -> ext_authz or
+    istiod -> JWKS; C(auth-public-caught) the ALB health route or a public path is matched by a CUSTOM policy on the
+    gateway; C(auth-single-replica) (warning) C(failOpen) false with at most one auth server replica.
 extends_documentation_fragment:
   - eco2.mesh.kube
   - eco2.mesh.read_only
@@ -167,6 +172,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_analysis
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_auth_analysis
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 
 BUNDLE_OF_CHECK = {"routing": "routing", "network_policies": "network-policies"}
@@ -233,6 +239,8 @@ def read_cluster(module, spec, checks, context):
                                                       ((spec or {}).get("dns") or {}).get("namespace", "kube-system")))
             if labels:
                 context["dns_pod_labels"] = labels
+    if "routing" in checks and (spec or {}).get("auth"):
+        read.update(mesh_auth_analysis.read_cluster(kube, spec, context, lambda o: _ours(o, bundles)))
     return read
 
 

@@ -89,6 +89,12 @@ routes:
   returned: always
   type: list
   elements: dict
+ext_authz:
+  description: What goes through ext_authz - one row per operation of a CUSTOM AuthorizationPolicy (policy, provider,
+    hosts, paths, number of public paths excepted).
+  returned: always
+  type: list
+  elements: dict
 policies:
   description: NetworkPolicy count per namespace.
   returned: always
@@ -146,6 +152,7 @@ def main():
         "releases": summary.helm_releases(kube.list_objects("v1", "Secret", namespace=istio_ns,
                                                             label_selector="owner=helm")),
         "routes": summary.routes(kube.list_objects("networking.istio.io/v1", "VirtualService")),
+        "ext_authz": summary.ext_authz(kube.list_objects("security.istio.io/v1", "AuthorizationPolicy")),
         "policies": summary.policy_counts(kube.list_objects("networking.k8s.io/v1", "NetworkPolicy",
                                                             label_selector=params["policy_label_selector"])),
         "sidecars": sidecar.summary_lines(reports),

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.lib.ansible_run import REPO, run_playbook
-from tests.lib.bundle_cluster import BOTH, FIXTURES, PLAYBOOK, play, prepare
+from tests.lib.bundle_cluster import BOTH, PLAYBOOK, play, prepare
 
 pytestmark = pytest.mark.slow
 
@@ -184,9 +184,11 @@ def test_render_mode_writes_the_manifests(tmp_path, env, zone):
     assert result.rc == 0, result
     policies = list(yaml.safe_load_all((out / "manifests/07-network-policies.yaml").read_text()))
     routing = list(yaml.safe_load_all((out / "manifests/50-routing.yaml").read_text()))
-    assert len(policies) == 7 * 11 + 2 and {p["kind"] for p in policies} == {"NetworkPolicy"}
+    # mesh_auth (on in dev/prod): 4 auth flow policies and istio-system's 2 allow-undeclared; 3 auth objects
+    assert len(policies) == 7 * 11 + 2 + 6 and {p["kind"] for p in policies} == {"NetworkPolicy"}
     kinds = [o["kind"] for o in routing]
-    assert kinds[:3] == ["Gateway", "Ingress", "VirtualService"] and len(routing) == 12
+    assert kinds[:3] == ["Gateway", "Ingress", "VirtualService"] and len(routing) == 12 + 3
+    assert kinds[-3:] == ["RequestAuthentication", "AuthorizationPolicy", "EnvoyFilter"]
     gateway = routing[0]
     assert gateway["spec"]["servers"][0]["hosts"][:3] == ["api.%s" % zone, "argocd.%s" % zone, "grafana.%s" % zone]
     assert "*" in gateway["spec"]["servers"][0]["hosts"]

@@ -16,14 +16,18 @@ from .test_mesh_spec import inventory_vars
 
 def spec_of(**over):
     v = inventory_vars("dev")
+    if "mesh_domains" in over and "mesh_auth" not in over:
+        del v["mesh_auth"]  # its per-domain overrides name the Eco² domains
     v.update(over)
     return ms.build_spec(v)
 
 
 def services(spec):
     out = []
+    provider = (spec.get("auth") or {}).get("provider") or {}
     for d in spec["domains"]:
-        out.append(svc(d["namespace"], d["service"], d["port"]))
+        ext_authz = (d["namespace"], d["service"]) == (provider.get("namespace"), provider.get("service_name"))
+        out.append(svc(d["namespace"], d["service"], d["port"], *([provider["port"]] if ext_authz else [])))
     for r in spec["platform_routes"]:
         out.append(svc(r["namespace"], r["service"], r["port"]))
     out.append(svc("istio-system", "istio-ingressgateway", 80, 443, 15021))
@@ -268,7 +272,9 @@ def test_foreign_policy_in_istio_system_blocks_istiod_ingress():
     lockdown = {"kind": "NetworkPolicy", "metadata": {"name": "lockdown", "namespace": "istio-system"},
                 "spec": {"podSelector": {"matchLabels": {"app": "istiod"}}, "ingress": [{"from": [
                     {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}]}]}}
-    found = only(run(spec, checks=["network_policies"], live=[lockdown]), "istiod-egress")
+    # as on a cluster: the bundle keeps no allow-all where the lockdown isolates (mesh_auth's flows touch istio-system)
+    objs = mp.network_policy_objects(spec, mp.isolated_directions([lockdown]))
+    found = only(run(spec, objs, checks=["network_policies"], live=[lockdown]), "istiod-egress")
     assert found and found[0]["object"] == "NetworkPolicy istio-system/lockdown" and found[0]["field"] == "spec.ingress"
 
 
@@ -357,7 +363,8 @@ def test_gateway_cannot_reach_app_port():
 
 def test_missing_namespace_when_known():
     spec = spec_of()
-    (f, *rest) = only(run(spec, mp.network_policy_objects(spec), ["network_policies"], namespaces={"auth": {}}),
+    (f, *rest) = only(run(spec, mp.network_policy_objects(spec), ["network_policies"],
+                          namespaces={"auth": {}, "istio-system": {}}),
                       "namespace-missing")
     assert f["field"] == "metadata.namespace" and len(rest) == 5
 

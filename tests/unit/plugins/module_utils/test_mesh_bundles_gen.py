@@ -29,7 +29,9 @@ def test_routing_bundle_for_dev():
         "VirtualService auth/auth-vs", "VirtualService my/my-vs", "VirtualService scan/scan-vs",
         "VirtualService character/character-vs", "VirtualService location/location-vs",
         "VirtualService image/image-vs", "VirtualService chat/chat-vs",
-        "VirtualService argocd/argocd-vs", "VirtualService grafana/grafana-vs"])
+        "VirtualService argocd/argocd-vs", "VirtualService grafana/grafana-vs",
+        "RequestAuthentication istio-system/eco2-jwt", "AuthorizationPolicy istio-system/eco2-ext-authz",
+        "EnvoyFilter istio-system/eco2-cookie-to-header"])
     for obj in objs.values():
         assert obj["metadata"]["labels"] == dict(OWN, **{"mesh.eco2.io/bundle": "routing"})
     gw = objs["Gateway istio-system/eco2-gateway"]
@@ -127,7 +129,22 @@ def test_network_policy_bundle_for_dev():
             assert "NetworkPolicy %s/%s" % (ns, name) in objs
     assert "NetworkPolicy scan/mesh-flow-egress-to-character-8000-tcp" in objs
     assert "NetworkPolicy character/mesh-flow-ingress-from-scan-8000-tcp" in objs
-    assert len(objs) == 7 * 11 + 2
+    # mesh_auth: both sides of gateway -> ext_authz and istiod -> JWKS, and istio-system kept open otherwise
+    for ref in ("istio-system/mesh-auth-ext-authz-egress-9001", "auth/mesh-auth-ext-authz-ingress-9001",
+                "istio-system/mesh-auth-jwks-egress-8000", "auth/mesh-auth-jwks-ingress-8000",
+                "istio-system/mesh-allow-undeclared-egress", "istio-system/mesh-allow-undeclared-ingress"):
+        assert "NetworkPolicy " + ref in objs
+    assert objs["NetworkPolicy istio-system/mesh-auth-ext-authz-egress-9001"]["spec"] == {
+        "podSelector": {"matchLabels": {"app": "istio-ingressgateway", "istio": "ingressgateway"}},
+        "policyTypes": ["Egress"], "egress": [{
+            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "auth"}}}],
+            "ports": [{"protocol": "TCP", "port": 9001}]}]}
+    assert objs["NetworkPolicy auth/mesh-auth-jwks-ingress-8000"]["spec"] == {
+        "podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{
+            "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "istio-system"}},
+                      "podSelector": {"matchLabels": {"app": "istiod"}}}],
+            "ports": [{"protocol": "TCP", "port": 8000}]}]}
+    assert len(objs) == 7 * 11 + 2 + 4 + 2
     assert objs["NetworkPolicy auth/mesh-allow-undeclared-egress"]["spec"] == {
         "podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]}
     assert objs["NetworkPolicy auth/mesh-peer-egress-external-https"]["spec"]["egress"] == [
