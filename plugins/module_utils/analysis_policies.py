@@ -265,4 +265,6 @@ def check_newly_denied(world):
             "mesh_network_policy_acknowledged_denials ({from: %s, to: %s, port: %s})"
             % (d["from_ack"], d["to_ack"], d["ports"][0])))
     return out
+
+
 POLICY_CHECKS = (check_policies, check_newly_denied)

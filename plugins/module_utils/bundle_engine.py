@@ -75,8 +75,8 @@ def _yaml_lines(obj):
 
 
 def diff_lines(before, after):
-    return ["    " + line for line in difflib.unified_diff(_yaml_lines(before), _yaml_lines(after), "before", "after",
-                                                          lineterm="", n=1)]
+    lines = difflib.unified_diff(_yaml_lines(before), _yaml_lines(after), "before", "after", lineterm="", n=1)
+    return ["    " + line for line in lines]
 
 
 def stale(live, desired):

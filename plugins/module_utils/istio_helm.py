@@ -202,7 +202,6 @@ def gateway_pod_labels(release_name, labels=None):
     return derived
 
 
-
 def release_entry(release, chart, namespace, source):
     return {"release": str(release), "chart": str(chart), "version": source.get("version"),
             "namespace": str(namespace), "repository": source.get("repository")}

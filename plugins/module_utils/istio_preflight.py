@@ -123,4 +123,3 @@ def run(p, kube):
         except Exception as exc:  # API errors come in many types; report them as a failed preflight
             raise PreflightError("preflight could not read the cluster: %s" % exc, results)
     return results, out
-

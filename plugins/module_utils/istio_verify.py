@@ -158,4 +158,3 @@ def run(p, kube):
     except Exception as exc:  # API errors come in many types; report them as a failed verification
         raise VerifyError("verification could not read the cluster: %s" % exc, results)
     return results, out
-

@@ -12,7 +12,6 @@ from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm as ih
 from ...role_defaults import CHART_ROLES, ROLES, SHARED, defaults, role_spec
 
 
-
 def test_filters_registered():
     assert set(f.FilterModule().filters()) == {"istio_helm_values", "istio_chart_source", "istio_gateway_labels",
                                                "istio_release_merge", "istio_verify_ports"}

@@ -24,6 +24,7 @@ def gateway_values(over=None):
 def base_values(over=None):
     return ih.base_values(role_spec("base", over))
 
+
 SEED_ISTIOD = {
     "pilot": {
         "autoscaleEnabled": False,
@@ -78,7 +79,7 @@ def test_istiod_pdb_mesh_config_affinity_and_extra_values():
     providers = {"extensionProviders": [{"name": "ext-authz", "envoyExtAuthzGrpc": {
         "service": "ext-authz.auth.svc.cluster.local", "port": 50051}}]}
     v = istiod_values({"pdb_enabled": False, "mesh_config": providers, "required_node_affinity": terms,
-                          "replicas": "2", "extra_values": {"pilot": {"env": {"A": "b"}, "tolerations": []}}})
+                       "replicas": "2", "extra_values": {"pilot": {"env": {"A": "b"}, "tolerations": []}}})
     assert v["global"] == {"defaultPodDisruptionBudget": {"enabled": False}}
     assert v["meshConfig"] == providers
     assert v["pilot"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
