@@ -70,7 +70,7 @@ def differs(live, dry_run):
 
 
 def _yaml_lines(obj):
-    stripped, _ = comparable(obj)
+    stripped = comparable(obj)[0]
     return yaml.safe_dump(stripped, sort_keys=True, default_flow_style=False).splitlines()
 
 

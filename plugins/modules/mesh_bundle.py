@@ -42,6 +42,15 @@ options:
     type: list
     elements: dict
     default: []
+    suboptions:
+      api_version:
+        description: API version of the kind, for example V(networking.istio.io/v1).
+        type: str
+        required: true
+      kind:
+        description: The kind, for example V(VirtualService).
+        type: str
+        required: true
   prune:
     description: Delete objects of the bundle that are not in O(objects).
     type: bool
@@ -52,8 +61,10 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Only dry runs; reports what would be created, updated and deleted.
     support: full
   diff_mode:
+    description: The YAML of each object before and after.
     support: full
 """
 

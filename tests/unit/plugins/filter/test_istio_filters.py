@@ -33,7 +33,7 @@ def test_role_vars_hand_every_builder_option_to_the_filter():
 def test_shared_defaults_are_written_once():
     assert SHARED["istio_version"] == "1.24.1" and SHARED["istio_namespace"] == "istio-system"
     assert SHARED["istio_chart_repo_url"].startswith("https://")
-    for chart, (role, prefix, _) in CHART_ROLES.items():
+    for role, prefix, _options in CHART_ROLES.values():
         d = defaults(role)
         for key in ("state", "version", "namespace", "chart_repo_url", "chart_dir"):
             assert d[prefix + key] == "{{ istio_%s }}" % key, (role, key)
