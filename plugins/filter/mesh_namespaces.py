@@ -24,19 +24,6 @@ def mesh_namespaces(domains, meshed_only=True):
     return out
 
 
-def mesh_injection_relabel(namespaces, targets, want):
-    """Names of the target namespaces whose labels differ from `want` (a None value means the label must be absent)."""
-    out = []
-    by_name = {(ns.get("metadata") or {}).get("name"): (ns.get("metadata") or {}).get("labels") or {} for ns in namespaces or []}
-    for name in targets:
-        labels = by_name.get(name)
-        if labels is None:
-            continue
-        if any(labels.get(key) != value if value is not None else key in labels for key, value in want.items()):
-            out.append(name)
-    return out
-
-
 class FilterModule:
     def filters(self):
-        return {"mesh_namespaces": mesh_namespaces, "mesh_injection_relabel": mesh_injection_relabel}
+        return {"mesh_namespaces": mesh_namespaces}

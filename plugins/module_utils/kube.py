@@ -86,6 +86,16 @@ class Kube:
         except (NotFoundError, ResourceNotFoundError):
             return None
 
+    def merge_patch(self, api_version, kind, name, patch, namespace=None):
+        """JSON merge patch of one object; API errors become RuntimeError naming the object."""
+        res = self.resource(api_version, kind)
+        try:
+            return res.patch(name=name, namespace=namespace, body=patch,
+                             content_type="application/merge-patch+json").to_dict()
+        except DynamicApiError as exc:
+            raise RuntimeError("%s %s%s: the API server refused the patch: %s"
+                               % (kind, namespace + "/" if namespace else "", name, _api_message(exc)))
+
     def version(self):
         """Server version as (major, minor, git_version)."""
         info = _k8s_client.VersionApi(self.api_client).get_code()

@@ -68,7 +68,8 @@ report:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
-from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import namespace_report, summary_lines
+from ansible_collections.eco2.mesh.plugins.module_utils.injection import read_reports, restart_list
+from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import summary_lines
 
 
 def main():
@@ -79,15 +80,8 @@ def main():
     argument_spec.update(KUBE_ARG_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     kube = client_from_module(module)
-    reports = []
-    for ns in module.params["namespaces"]:
-        reports.append(namespace_report(
-            ns,
-            kube.list_objects("v1", "Pod", namespace=ns),
-            kube.list_objects("apps/v1", "ReplicaSet", namespace=ns),
-            kube.list_objects("apps/v1", "Deployment", namespace=ns),
-        ))
-    restart = [{"namespace": r["namespace"], "deployment": d} for r in reports for d in r["restart"]]
+    reports = read_reports(kube, module.params["namespaces"])
+    restart = restart_list(reports)
     ready = all(r["ready"] for r in reports)
     result = dict(changed=False, ready=ready, restart=restart, namespaces=reports, report=summary_lines(reports))
     if module.params["fail_when_not_ready"] and not ready:
