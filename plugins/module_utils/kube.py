@@ -9,45 +9,35 @@ kubernetes library's model classes.
 """
 from __future__ import annotations
 
-import os
 import traceback
 
 KUBE_IMP_ERR = None
 try:
     from kubernetes import client as _k8s_client
-    from kubernetes import config as _k8s_config
-    from kubernetes.dynamic import DynamicClient
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     HAS_KUBERNETES = True
 except ImportError:
     HAS_KUBERNETES = False
     KUBE_IMP_ERR = traceback.format_exc()
+    AUTH_ARG_SPEC = {}
 
-KUBE_ARG_SPEC = dict(
-    kubeconfig=dict(type="path"),
-    context=dict(type="str"),
-)
-
-
-def _kubeconfig_path(value):
-    if value:
-        return value
-    for env in ("K8S_AUTH_KUBECONFIG", "KUBECONFIG"):
-        if os.environ.get(env):
-            return os.environ[env].split(os.pathsep)[0]
-    return os.path.expanduser("~/.kube/config")
+# kubernetes.core's connection options, so one module_defaults entry serves its modules and ours.
+KUBE_ARG_SPEC = dict(AUTH_ARG_SPEC)
 
 
 class Kube:
-    """A dynamic client plus small helpers returning plain dicts."""
+    """A dynamic client plus small helpers returning plain dicts.
 
-    def __init__(self, kubeconfig=None, context=None):
-        api_client = _k8s_config.new_client_from_config(
-            config_file=_kubeconfig_path(kubeconfig),
-            context=context or os.environ.get("K8S_AUTH_CONTEXT") or None,
-        )
-        self.api_client = api_client
-        self.dynamic = DynamicClient(api_client)
+    Built by kubernetes.core's own client factory from the connection options (or their K8S_AUTH_*
+    environment variables), so cluster access means the same for kubernetes.core.k8s and eco2.mesh.
+    """
+
+    def __init__(self, auth=None):
+        client = get_api_client(**{k: v for k, v in (auth or {}).items() if k in AUTH_ARG_SPEC})
+        self.dynamic = client.client
+        self.api_client = client.client.client
 
     def resource(self, api_version, kind):
         return self.dynamic.resources.get(api_version=api_version, kind=kind)
@@ -116,8 +106,8 @@ def _api_message(exc):
 class BundleClient(Kube):
     """The four calls the bundle engine makes; errors become BundleError naming the object."""
 
-    def __init__(self, kubeconfig=None, context=None, field_manager="eco2.mesh", error=RuntimeError):
-        Kube.__init__(self, kubeconfig, context)
+    def __init__(self, auth=None, field_manager="eco2.mesh", error=RuntimeError):
+        Kube.__init__(self, auth)
         self.field_manager = field_manager
         self.error = error
 
@@ -170,6 +160,6 @@ def client_from_module(module, cls=None, **kwargs):
         from ansible.module_utils.basic import missing_required_lib
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBE_IMP_ERR)
     try:
-        return (cls or Kube)(module.params.get("kubeconfig"), module.params.get("context"), **kwargs)
+        return (cls or Kube)(module.params, **kwargs)
     except Exception as exc:  # config errors have many types; report them all the same way
         module.fail_json(msg="Cannot load the Kubernetes client configuration: %s" % exc)

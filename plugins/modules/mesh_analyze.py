@@ -37,7 +37,7 @@ description:
     istiod -> JWKS; C(auth-public-caught) the ALB health route or a public path is matched by a CUSTOM policy on the
     gateway; C(auth-single-replica) (warning) C(failOpen) false with at most one auth server replica.
 extends_documentation_fragment:
-  - eco2.mesh.kube
+  - kubernetes.core.k8s_auth_options
   - eco2.mesh.read_only
 options:
   objects:

@@ -23,7 +23,7 @@ description:
 author:
   - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
-  - eco2.mesh.kube
+  - kubernetes.core.k8s_auth_options
 options:
   bundle:
     description: Name of the bundle, the value of the C(mesh.eco2.io/bundle) label (a DNS label).

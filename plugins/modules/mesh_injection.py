@@ -20,7 +20,7 @@ description:
 author:
   - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
-  - eco2.mesh.kube
+  - kubernetes.core.k8s_auth_options
 options:
   namespaces:
     description: Namespaces to mesh (or unmesh).
@@ -96,15 +96,14 @@ waited:
   returned: always
   type: float
 namespaces:
-  description: Per namespace, its pods and Deployments as M(eco2.mesh.mesh_sidecar_status) reports them.
+  description:
+    - Per namespace, its pods and Deployments as M(eco2.mesh.mesh_sidecar_status) reports them, after the wait;
+      empty with O(state=absent).
+    - The same as readable lines in RV(report).
   returned: always
   type: list
   elements: dict
-report:
-  description: The same as readable lines.
-  returned: always
-  type: list
-  elements: str
+report: {description: One line per namespace, then one per pod that is not ready with its reason., returned: always, type: list, elements: str}
 """
 
 import time

@@ -18,7 +18,7 @@ description:
     and its Service has the expected type and ports (with node ports when the type is C(NodePort)).
   - Fails with every failed check in the message.
 extends_documentation_fragment:
-  - eco2.mesh.kube
+  - kubernetes.core.k8s_auth_options
 options:
   namespace:
     description:

@@ -24,7 +24,7 @@ description:
     its node.
   - Never writes to the cluster.
 extends_documentation_fragment:
-  - eco2.mesh.kube
+  - kubernetes.core.k8s_auth_options
 options:
   istio_version:
     description:

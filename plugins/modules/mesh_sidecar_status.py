@@ -18,7 +18,7 @@ description:
 author:
   - eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
-  - eco2.mesh.kube
+  - kubernetes.core.k8s_auth_options
   - eco2.mesh.read_only
 options:
   namespaces:
