@@ -38,14 +38,17 @@ def _kubeconfig_path(value):
     return os.path.expanduser("~/.kube/config")
 
 
+def cluster_access(kubeconfig=None, context=None):
+    """(kubeconfig path, context or None) as every eco2.mesh module resolves them; for tools run beside the client."""
+    return _kubeconfig_path(kubeconfig), context or os.environ.get("K8S_AUTH_CONTEXT") or None
+
+
 class Kube:
     """A dynamic client plus small helpers returning plain dicts."""
 
     def __init__(self, kubeconfig=None, context=None):
-        api_client = _k8s_config.new_client_from_config(
-            config_file=_kubeconfig_path(kubeconfig),
-            context=context or os.environ.get("K8S_AUTH_CONTEXT") or None,
-        )
+        config_file, context = cluster_access(kubeconfig, context)
+        api_client = _k8s_config.new_client_from_config(config_file=config_file, context=context)
         self.api_client = api_client
         self.dynamic = DynamicClient(api_client)
 
