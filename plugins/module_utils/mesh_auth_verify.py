@@ -15,6 +15,8 @@ from ansible_collections.eco2.mesh.plugins.module_utils.mesh_auth_analysis impor
 
 # istioctl's levels, least severe first (its --failure-threshold accepts the same names).
 LEVELS = ("Info", "Warning", "Error")
+# What may fail the task, the default first: errors only, or warnings too.
+FAILURE_LEVELS = ("Error", "Warning")
 
 
 class AnalyzeError(Exception):

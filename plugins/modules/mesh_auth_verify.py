@@ -115,7 +115,7 @@ def main():
     argument_spec = dict(
         spec=dict(type="dict", required=True),
         istioctl=dict(type="path"),
-        failure_threshold=dict(type="str", choices=["Error", "Warning"], default="Error"),
+        failure_threshold=dict(type="str", choices=list(mav.FAILURE_LEVELS), default=mav.FAILURE_LEVELS[0]),
         suppress=dict(type="list", elements="str", default=[]),
     )
     argument_spec.update(kube.KUBE_ARG_SPEC)
