@@ -9,6 +9,7 @@ kubernetes library's model classes.
 """
 from __future__ import annotations
 
+import os
 import traceback
 
 KUBE_IMP_ERR = None
@@ -25,6 +26,15 @@ except ImportError:
 
 # kubernetes.core's connection options, so one module_defaults entry serves its modules and ours.
 KUBE_ARG_SPEC = dict(AUTH_ARG_SPEC)
+
+
+def cluster_access(kubeconfig=None, context=None):
+    """(kubeconfig path, context or None) for a tool run beside the client (istioctl), resolved as kubernetes.core does."""
+    if kubeconfig is not None and not isinstance(kubeconfig, str):
+        raise ValueError("kubeconfig: a command run beside the client (istioctl) needs a kubeconfig file, not an in-memory one")
+    path = (kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG") or (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
+            or os.path.expanduser("~/.kube/config"))
+    return path, context or os.environ.get("K8S_AUTH_CONTEXT") or None
 
 
 class Kube:

@@ -167,6 +167,11 @@ def policy_matches(policy, host, path):
     return False
 
 
+def concrete_path(path):
+    """A request path a path pattern matches: '/a/*' -> '/a/x'."""
+    return path[:-1] + "x" if path.endswith("*") else path
+
+
 def _on_gateway(policy, spec):
     gw = spec["gateway"]
     ns = _meta(policy).get("namespace")
@@ -186,8 +191,7 @@ def check_public_caught(world):
         probes.append(("the ALB health check", PROBE_HOST,
                        spec["alb"]["healthcheck_path"]))
     for path in auth["public_paths"]:
-        concrete = path[:-1] + "x" if path.endswith("*") else path
-        probes += [("public path %s" % path, host, concrete) for host in auth["hosts"]]
+        probes += [("public path %s" % path, host, concrete_path(path)) for host in auth["hosts"]]
     out = []
     for pol in _custom_policies(world):
         if not _on_gateway(pol, spec):

@@ -110,14 +110,10 @@ extra:
   elements: str
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils import bundle_engine
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, BundleClient, client_from_module
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def main():
@@ -134,7 +130,7 @@ def main():
     argument_spec.update(KUBE_ARG_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
-    if not _DNS_LABEL.match(p["bundle"]) or len(p["bundle"]) > 63:
+    if not ms._DNS1123_LABEL.match(p["bundle"]) or len(p["bundle"]) > 63:
         module.fail_json(msg="bundle: %r is not a DNS label (lower-case letters, digits, '-')" % p["bundle"])
     kinds = [(k["api_version"], k["kind"]) for k in p["kinds"]]
     client = client_from_module(module, BundleClient, field_manager=ms.FIELD_MANAGER, error=bundle_engine.BundleError)

@@ -17,7 +17,7 @@ import yaml
 
 from tests.lib import chart_repo, cluster as local_cluster
 from tests.lib.ansible_run import REPO, run_playbook
-from tests.lib.bundle_cluster import BOTH, FIXTURES, PLAYBOOK
+from tests.lib.bundle_cluster import BOTH, FIXTURES, PLAYBOOK, assert_noop
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +35,13 @@ AUTH_SERVER = [
               "template": {"metadata": {"labels": {"app": "auth-api"}},
                            "spec": {"containers": [{"name": "api", "image": "auth-api:local"}]}}}},
 ]
+HOST = "api.local.growbin.app"
+# Outside the bundle, in the auth namespace: bound to a Gateway that does not exist (istioctl IST0101, an error).
+BROKEN_VS = {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+             "metadata": {"name": "auth-broken", "namespace": "auth"},
+             "spec": {"hosts": [HOST], "gateways": ["istio-system/missing-gateway"],
+                      "http": [{"route": [{"destination": {"host": "auth-api.auth.svc.cluster.local",
+                                                           "port": {"number": 8000}}}]}]}}
 DENY_AUTH_INGRESS = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                      "metadata": {"name": "deny-all", "namespace": "auth"},
                      "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
@@ -91,6 +98,18 @@ def auth_objects(kube):
                            .stdout)["items"]
         out += ["%s %s/%s" % (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
     return sorted(out)
+
+
+def assert_verified_with_pairs(result):
+    """istioctl analyze ran clean on the live cluster and the summary lists the Eco² host/path pairs."""
+    out = result.stdout
+    assert ("Auth at the gateway, ext_authz provider eco2-ext-authz (istioctl analyze -n istio-system, auth: 0 error"
+            in out), result
+    assert "ext_authz %-28s /api/v1/*" % HOST in out, result
+    for path in ("/api/v1/auth/kakao", "/api/v1/auth/kakao/*", "/api/v1/auth/.well-known/jwks.json",
+                 "/api/v1/chat/docs", "/api/v1/scan/metrics"):
+        assert "public    %-28s %s" % (HOST, path) in out, result
+    assert "public paths outside the protected paths: /health, /ready, /metrics" in out, result
 
 
 def test_istiod_values_carry_the_provider(kube):
@@ -153,6 +172,7 @@ def test_check_diff_then_apply_accepted_by_istiod_second_run_noop_then_prune(kub
     check = play(kube, BOTH, None, "--check", "--diff")
     assert check.rc == 0, check
     assert kube.writes() == []
+    assert "istioctl analyze skipped in check mode (nothing was applied)" in check.stdout, check
     for ref in ("RequestAuthentication istio-system/eco2-jwt", "AuthorizationPolicy istio-system/eco2-ext-authz",
                 "EnvoyFilter istio-system/eco2-cookie-to-header",
                 "NetworkPolicy auth/mesh-auth-ext-authz-ingress-9001",
@@ -161,6 +181,7 @@ def test_check_diff_then_apply_accepted_by_istiod_second_run_noop_then_prune(kub
 
     first = play(kube)
     assert first.rc == 0, first
+    assert_verified_with_pairs(first)
     assert auth_objects(kube) == ["AuthorizationPolicy istio-system/eco2-ext-authz",
                                   "EnvoyFilter istio-system/eco2-cookie-to-header",
                                   "RequestAuthentication istio-system/eco2-jwt"]
@@ -176,11 +197,7 @@ def test_check_diff_then_apply_accepted_by_istiod_second_run_noop_then_prune(kub
     assert {"istio-system/mesh-auth-ext-authz-egress-9001", "auth/mesh-auth-ext-authz-ingress-9001",
             "istio-system/mesh-auth-jwks-egress-8000", "auth/mesh-auth-jwks-ingress-8000"} <= names
 
-    kube.clear_requests()
-    second = play(kube)
-    assert second.rc == 0, second
-    assert second.changed == 0, second
-    assert kube.writes() == []
+    assert_noop(kube, lambda: play(kube))
 
     kube.clear_requests()
     off = play(kube, BOTH, {"mesh_auth_enabled": False})
@@ -193,3 +210,15 @@ def test_check_diff_then_apply_accepted_by_istiod_second_run_noop_then_prune(kub
                               "mesh-auth-ext-authz-egress-9001", "mesh-auth-ext-authz-ingress-9001",
                               "mesh-auth-jwks-egress-8000", "mesh-auth-jwks-ingress-8000",
                               "mesh-allow-undeclared-egress", "mesh-allow-undeclared-ingress"]), deleted
+
+
+def test_istioctl_error_after_apply_fails_the_run_with_its_message(kube):
+    kube.kubectl("apply", "-f", "-", input=json.dumps(BROKEN_VS))
+    try:
+        result = play(kube, "routing")
+        assert result.rc != 0, result
+        assert "istioctl analyze reports error or worse: Error [IST0101] (VirtualService auth/auth-broken) " \
+               "Referenced gateway not found: \"istio-system/missing-gateway\"" in result.stdout, result
+        assert "RequestAuthentication istio-system/eco2-jwt" in auth_objects(kube)  # applied, then found wanting
+    finally:
+        kube.kubectl("delete", "virtualservice", "-n", "auth", "auth-broken")

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.lib.ansible_run import REPO, run_playbook
-from tests.lib.bundle_cluster import BOTH, PLAYBOOK, play, prepare
+from tests.lib.bundle_cluster import BOTH, PLAYBOOK, assert_noop, play, prepare
 
 pytestmark = pytest.mark.slow
 
@@ -49,11 +49,7 @@ def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(kube):
     managers = {m["manager"] for m in ing["metadata"].get("managedFields") or []}
     assert "eco2.mesh" in managers
 
-    kube.clear_requests()
-    second = play(kube)
-    assert second.rc == 0, second
-    assert second.changed == 0, second
-    assert kube.writes() == []
+    assert_noop(kube, lambda: play(kube))
 
     kube.clear_requests()
     without_chat = [{"name": d} for d in DOMAINS if d != "chat"]

@@ -20,3 +20,13 @@ def prepare(kube):
 def play(kube, tags=BOTH, extra_vars=None, *args):
     return run_playbook(PLAYBOOK, "--tags", tags, *args, inventory="inventory/local", extra_vars=extra_vars,
                         env=kube.env())
+
+
+def assert_noop(kube, run):
+    """`run()` (a playbook run) succeeds, reports changed=0 and makes no API write (audit log). Returns its result."""
+    kube.clear_requests()
+    result = run()
+    assert result.rc == 0, result
+    assert result.changed == 0, result
+    assert kube.writes() == []
+    return result

@@ -162,12 +162,6 @@ def test_flows_gateway_to_ext_authz_and_istiod_to_jwks():
         ("jwks", "istio-system", {"app": "istiod"}, "auth", 8000)]
 
 
-def test_summary_lists_what_goes_through_ext_authz():
-    lines = ma.ext_authz_routes(dev_spec())
-    assert lines[0] == "ext_authz api.dev.growbin.app /api/v1/*"
-    assert "public /api/v1/auth/kakao/*" in lines
-
-
 @pytest.mark.parametrize("change, expected", [
     (lambda a: a["provider"].update(type="grpc"),
      "mesh_auth.provider.type: 'grpc' is not one of envoyExtAuthzGrpc, envoyExtAuthzHttp"),
