@@ -1,0 +1,219 @@
+"""mTLS in stages and telemetry (mesh_mtls, mesh_telemetry) on the local cluster, one cluster for the module.
+
+Istio installed by the playbook with the tracing provider in istiod's Helm values, the domains seeded and meshed
+by the injection phase (istiod injects istio-proxy, KWOK runs the pods), then the mtls_telemetry phase: monitors
+skipped with a note until the Prometheus Operator's CRDs (from its Go module) exist; check/diff writes nothing;
+istiod's validating webhook accepts every object; a second run writes nothing; STRICT stops before any write while
+the spec declares a caller without a sidecar or a meshed pod runs none, each named; STRICT applies without them;
+telemetry flows cut by the NetworkPolicies on the cluster stop the run until the NetworkPolicy bundle opens them;
+switching both sections off prunes the bundle.
+
+inventory/local keeps mesh_telemetry off (no prometheus namespace there): these tests switch it on with -e.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+
+from tests.lib import chart_repo, cluster as local_cluster, monitoring_crds
+from tests.lib.ansible_run import REPO, run_playbook
+from tests.lib.bundle_cluster import PLAYBOOK
+
+pytestmark = pytest.mark.slow
+
+INVENTORY = "inventory/local"
+ON = {"mesh_telemetry_enabled": True}
+SHARED = yaml.safe_load((REPO / "inventory/shared/group_vars/all/mesh.yml").read_text())
+# The Eco² spec's monitoring peer scrapes the apps on 8000 from the unmeshed prometheus namespace: a STRICT blocker.
+PEERS_WITHOUT_APP_SCRAPE = [p for p in SHARED["mesh_peers"] if p["name"] != "monitoring"]
+KINDS = ("peerauthentications.security.istio.io", "telemetries.telemetry.istio.io",
+         "podmonitors.monitoring.coreos.com", "servicemonitors.monitoring.coreos.com")
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory):
+    """Nodes of inventory/local, the domains seeded, Istio installed with mesh_telemetry on, every domain pod 2/2."""
+    k = local_cluster.start(inventory=str(REPO / INVENTORY), workdir=str(tmp_path_factory.mktemp("mtls")))
+    try:
+        seeded = run_playbook("scripts/demo/seed_apps.yml", inventory=INVENTORY, env=k.env())
+        assert seeded.rc == 0, seeded
+        k.kubectl("create", "namespace", "prometheus")
+        with chart_repo.ChartRepo(tmp_path_factory.mktemp("charts"), versions=(chart_repo.LOCAL_RELEASE,)) as charts:
+            meshed = run_playbook(PLAYBOOK, "--tags", "istio,injection", inventory=INVENTORY,
+                                  extra_vars=dict(ON, istio_chart_repo_url=charts.url), env=k.env())
+            assert meshed.rc == 0, meshed
+        wait_webhook_fail(k)
+        yield k
+    finally:
+        k.stop()
+
+
+def wait_webhook_fail(k):
+    deadline = time.time() + 90
+    while time.time() < deadline:  # istiod flips Ignore -> Fail after its own check
+        hooks = json.loads(k.kubectl("get", "validatingwebhookconfiguration", "istio-validator-istio-system",
+                                     "-o", "json").stdout)["webhooks"]
+        if {h["failurePolicy"] for h in hooks} == {"Fail"}:
+            return
+        time.sleep(1)
+    raise AssertionError("istiod's validating webhook never reached failurePolicy Fail")
+
+
+def play(kube, extra=None, *args, tags="mtls_telemetry"):
+    return run_playbook(PLAYBOOK, "--tags", tags, *args, inventory=INVENTORY, extra_vars=dict(ON, **(extra or {})),
+                        env=kube.env())
+
+
+def bundle(kube):
+    out = []
+    for kind in KINDS:
+        got = kube.kubectl("get", kind, "-A", "-l", "mesh.eco2.io/bundle=mtls-telemetry", "-o", "json", check=False)
+        items = json.loads(got.stdout)["items"] if got.returncode == 0 else []
+        out += ["%s %s/%s" % (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
+    return sorted(out)
+
+
+def peer_authentication(kube, namespace="istio-system", name="default"):
+    return json.loads(kube.kubectl("get", "peerauthentication", "-n", namespace, name, "-o", "json").stdout)
+
+
+def test_1_permissive_with_telemetry_check_apply_accepted_by_istiod_then_noop(kube):
+    kube.clear_requests()
+    before_crds = play(kube, None, "--check")
+    assert before_crds.rc == 0, before_crds
+    assert "PodMonitor and ServiceMonitor skipped: the cluster serves no" in before_crds.stdout, before_crds
+    assert "create PodMonitor" not in before_crds.stdout
+    assert kube.writes() == []
+
+    for path in monitoring_crds.monitor_crds():
+        kube.kubectl("apply", "--server-side", "-f", str(path))
+    kube.kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/podmonitors.monitoring.coreos.com",
+                 "crd/servicemonitors.monitoring.coreos.com")
+
+    kube.clear_requests()
+    check = play(kube, None, "--check", "--diff")
+    assert check.rc == 0, check
+    assert kube.writes() == []
+    for ref in ("PeerAuthentication istio-system/default", "Telemetry istio-system/mesh-default",
+                "PodMonitor istio-system/mesh-sidecars", "ServiceMonitor istio-system/mesh-istiod"):
+        assert "create " + ref in check.stdout, check
+    assert "mode: PERMISSIVE" in check.stdout  # --diff shows the objects
+
+    first = play(kube)
+    assert first.rc == 0, first
+    assert bundle(kube) == ["PeerAuthentication istio-system/default", "PodMonitor istio-system/mesh-sidecars",
+                            "ServiceMonitor istio-system/mesh-istiod", "Telemetry istio-system/mesh-default"]
+    assert "mTLS: mesh-wide PERMISSIVE (PeerAuthentication istio-system/default); exceptions: none" in first.stdout
+    assert "tracing jaeger (zipkin jaeger-collector.istio-system.svc.cluster.local:9411) at 50%" in first.stdout
+    mesh = yaml.safe_load(json.loads(kube.kubectl("get", "configmap", "istio", "-n", "istio-system", "-o", "json")
+                                     .stdout)["data"]["mesh"])
+    assert {"name": "jaeger", "zipkin": {"service": "jaeger-collector.istio-system.svc.cluster.local",
+                                         "port": 9411}} in mesh["extensionProviders"]
+    # istiod's webhook judges these kinds: what it refuses (portLevelMtls without a selector) never lands
+    bad = {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+           "metadata": {"name": "bad", "namespace": "scan"}, "spec": {"portLevelMtls": {"8000": {"mode": "DISABLE"}}}}
+    denied = kube.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
+    assert denied.returncode != 0 and 'admission webhook "validation.istio.io" denied the request' in denied.stderr
+
+    kube.clear_requests()
+    second = play(kube)
+    assert second.rc == 0, second
+    assert second.changed == 0, second
+    assert kube.writes() == []
+
+
+def test_2_strict_with_unmeshed_callers_stops_before_any_write_naming_them(kube):
+    kube.kubectl("run", "legacy", "-n", "scan", "--image=legacy:local", "--labels=app=legacy",
+                 "--annotations=sidecar.istio.io/inject=false", "--overrides",
+                 json.dumps({"spec": {"tolerations": [{"operator": "Exists"}]}}))
+    try:
+        kube.kubectl("wait", "-n", "scan", "--for=condition=Ready", "pod/legacy", "--timeout=60s")
+        kube.clear_requests()
+        result = play(kube, {"mesh_mtls_mode": "strict"})
+        assert result.rc != 0, result
+        assert "mesh analysis:" in result.stdout
+        # the caller declared in the spec (mesh_peers monitoring: prometheus -> the domains' port 8000) ...
+        assert ("caller prometheus (any pod): mesh_peers monitoring -> scan: prometheus (any pod, no sidecar) -> scan "
+                "port 8000, which is STRICT: plaintext is refused.") in result.stdout, result
+        # ... and the meshed namespace's pod without a sidecar
+        assert "Pod scan/legacy spec.containers: pod scan/legacy runs no ready istio-proxy" in result.stdout, result
+        assert kube.writes() == []
+        assert peer_authentication(kube)["spec"]["mtls"]["mode"] == "PERMISSIVE"
+    finally:
+        kube.kubectl("delete", "pod", "-n", "scan", "legacy", "--wait=true")
+
+
+def test_3_strict_without_them_applies_with_exceptions_then_noop(kube):
+    extra = {"mesh_mtls_mode": "strict", "mesh_peers": PEERS_WITHOUT_APP_SCRAPE,
+             "mesh_mtls": {"namespaces": [{"namespace": "chat", "mode": "permissive"}],
+                           "ports": [{"namespace": "scan", "ports": [9100], "mode": "permissive"}]}}
+    first = play(kube, extra)
+    assert first.rc == 0, first
+    assert peer_authentication(kube)["spec"]["mtls"]["mode"] == "STRICT"
+    assert peer_authentication(kube, "chat")["spec"]["mtls"]["mode"] == "PERMISSIVE"
+    ports = peer_authentication(kube, "scan", "mesh-mtls-ports")["spec"]
+    assert ports == {"selector": {"matchLabels": {"app": "scan-api"}}, "portLevelMtls": {"9100": {"mode": "PERMISSIVE"}}}
+    assert ("mTLS: mesh-wide STRICT (PeerAuthentication istio-system/default); exceptions: chat PERMISSIVE; "
+            "scan/app=scan-api port 9100 PERMISSIVE") in first.stdout
+
+    kube.clear_requests()
+    second = play(kube, extra)
+    assert second.rc == 0, second
+    assert second.changed == 0, second
+    assert kube.writes() == []
+
+    # the migration summary reads what is in force from the cluster
+    summary = play(kube, extra, tags="verify")
+    assert ("mTLS: mesh-wide STRICT (istio-system/default); exceptions: chat/default PERMISSIVE; "
+            "scan/mesh-mtls-ports app=scan-api port 9100 PERMISSIVE") in summary.stdout, summary
+
+
+def test_4_telemetry_flows_cut_on_the_cluster_stop_the_run_until_the_policies_open_them(kube):
+    lockdown = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "lockdown", "namespace": "prometheus"},
+                "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
+    kube.kubectl("apply", "-f", "-", input=json.dumps(lockdown))
+    try:
+        kube.clear_requests()
+        cut = play(kube)
+        assert cut.rc != 0, cut
+        assert ("prometheus-sidecars: prometheus/app.kubernetes.io/name=prometheus -> auth/app=auth-api on TCP 15020 is "
+                "blocked by the NetworkPolicies on the cluster: egress from prometheus (isolated by prometheus/lockdown)"
+                ) in cut.stdout, cut
+        assert kube.writes() == []
+
+        opened = play(kube, None, tags="network_policies")
+        assert opened.rc == 0, opened
+        pols = json.loads(kube.kubectl("get", "networkpolicy", "-n", "prometheus", "-o", "json").stdout)["items"]
+        assert "mesh-telemetry-prometheus-sidecars-egress-15020" in {p["metadata"]["name"] for p in pols}
+        after = play(kube, None, "--check")
+        assert after.rc == 0, after
+    finally:
+        kube.kubectl("delete", "networkpolicy", "-n", "prometheus", "lockdown")
+
+
+def test_5_switched_off_prunes_the_bundle(kube):
+    kube.clear_requests()
+    off = play(kube, {"mesh_mtls_enabled": False, "mesh_telemetry_enabled": False})
+    assert off.rc == 0, off
+    assert bundle(kube) == []
+    writes = kube.writes()
+    assert writes and all(w["verb"] == "delete" for w in writes), writes
+    assert "mTLS: not managed (mesh_mtls_enabled: false)" in off.stdout
+
+
+def test_render_mode_contacts_nothing(tmp_path):
+    out = tmp_path / "render"
+    rendered = run_playbook(PLAYBOOK, "--tags", "mtls_telemetry", inventory="inventory/dev",
+                            extra_vars={"mesh_render_dir": str(out), "mesh_mtls_mode": "strict",
+                                        "mesh_peers": PEERS_WITHOUT_APP_SCRAPE, "mesh_auth_enabled": False},
+                            env={"KUBECONFIG": "/nonexistent", "K8S_AUTH_KUBECONFIG": "/nonexistent"})
+    assert rendered.rc == 0, rendered
+    docs = [d for d in yaml.safe_load_all((out / "manifests/70-mtls-telemetry.yaml").read_text()) if d]
+    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [
+        ("PeerAuthentication", "default"), ("Telemetry", "mesh-default"), ("PodMonitor", "mesh-sidecars"),
+        ("ServiceMonitor", "mesh-istiod")]
+    assert docs[0]["spec"] == {"mtls": {"mode": "STRICT"}}
