@@ -1,7 +1,7 @@
 """mTLS in stages and telemetry (mesh_mtls, mesh_telemetry) on the local cluster, one cluster for the module.
 
-Istio installed by the playbook with the tracing provider in istiod's Helm values, the domains seeded and meshed
-by the injection phase (istiod injects istio-proxy, KWOK runs the pods), then the mtls_telemetry phase: monitors
+Istio installed by the playbook with the tracing provider in istiod's Helm values, the eco2 workloads, a pod in
+scan with the istio-proxy istiod injects (KWOK runs it), then the mtls_telemetry phase: monitors
 skipped with a note until the Prometheus Operator's CRDs (from its Go module) exist; check/diff writes nothing;
 istiod's validating webhook accepts every object; a second run writes nothing; STRICT stops before any write while
 the spec declares a caller without a sidecar or a meshed pod runs none, each named; STRICT applies without them;
@@ -20,7 +20,7 @@ import yaml
 
 from tests.lib import chart_repo, cluster as local_cluster, monitoring_crds
 from tests.lib.ansible_run import REPO, run_playbook
-from tests.lib.bundle_cluster import PLAYBOOK
+from tests.lib.bundle_cluster import FIXTURES, PLAYBOOK
 
 pytestmark = pytest.mark.slow
 
@@ -35,20 +35,31 @@ KINDS = ("peerauthentications.security.istio.io", "telemetries.telemetry.istio.i
 
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory):
-    """Nodes of inventory/local, the domains seeded, Istio installed with mesh_telemetry on, every domain pod 2/2."""
+    """Nodes of inventory/local, Istio installed with mesh_telemetry on, the eco2 workloads, an injected scan pod."""
     k = local_cluster.start(inventory=str(REPO / INVENTORY), workdir=str(tmp_path_factory.mktemp("mtls")))
     try:
-        seeded = run_playbook("scripts/demo/seed_apps.yml", inventory=INVENTORY, env=k.env())
-        assert seeded.rc == 0, seeded
-        k.kubectl("create", "namespace", "prometheus")
         with chart_repo.ChartRepo(tmp_path_factory.mktemp("charts"), versions=(chart_repo.LOCAL_RELEASE,)) as charts:
-            meshed = run_playbook(PLAYBOOK, "--tags", "istio,injection", inventory=INVENTORY,
-                                  extra_vars=dict(ON, istio_chart_repo_url=charts.url), env=k.env())
-            assert meshed.rc == 0, meshed
+            installed = run_playbook(PLAYBOOK, "--tags", "istio", inventory=INVENTORY,
+                                     extra_vars=dict(ON, istio_chart_repo_url=charts.url), env=k.env())
+            assert installed.rc == 0, installed
+        k.wait_istiod()
         wait_webhook_fail(k)
+        k.kubectl("apply", "-f", str(FIXTURES / "eco2-workloads.yaml"))
+        k.kubectl("create", "namespace", "prometheus")
+        k.kubectl("label", "namespace", "scan", "istio-injection=enabled")
+        run_pod(k, "scan-api-1", "app=scan-api")
+        pod = json.loads(k.kubectl("get", "pod", "-n", "scan", "scan-api-1", "-o", "json").stdout)
+        assert [c["name"] for c in pod["spec"]["containers"]] == ["api", "istio-proxy"]  # injected by istiod
         yield k
     finally:
         k.stop()
+
+
+def run_pod(k, name, labels, *args):
+    k.kubectl("run", name, "-n", "scan", "--image=%s:local" % name, "--labels=" + labels, *args, "--overrides",
+              json.dumps({"spec": {"containers": [{"name": "api", "image": "%s:local" % name}],
+                                   "tolerations": [{"operator": "Exists"}]}}))
+    k.kubectl("wait", "-n", "scan", "--for=condition=Ready", "pod/" + name, "--timeout=60s")
 
 
 def wait_webhook_fail(k):
@@ -82,26 +93,19 @@ def peer_authentication(kube, namespace="istio-system", name="default"):
 
 def test_1_permissive_with_telemetry_check_apply_accepted_by_istiod_then_noop(kube):
     kube.clear_requests()
-    before_crds = play(kube, None, "--check")
-    assert before_crds.rc == 0, before_crds
-    assert "PodMonitor and ServiceMonitor skipped: the cluster serves no" in before_crds.stdout, before_crds
-    assert "create PodMonitor" not in before_crds.stdout
+    check = play(kube, None, "--check", "--diff")
+    assert check.rc == 0, check
+    assert "PodMonitor and ServiceMonitor skipped: the cluster serves no" in check.stdout, check
+    for ref in ("PeerAuthentication istio-system/default", "Telemetry istio-system/mesh-default"):
+        assert "create " + ref in check.stdout, check
+    assert "create PodMonitor" not in check.stdout
+    assert "mode: PERMISSIVE" in check.stdout  # --diff shows the objects
     assert kube.writes() == []
 
     for path in monitoring_crds.monitor_crds():
         kube.kubectl("apply", "--server-side", "-f", str(path))
     kube.kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/podmonitors.monitoring.coreos.com",
                  "crd/servicemonitors.monitoring.coreos.com")
-
-    kube.clear_requests()
-    check = play(kube, None, "--check", "--diff")
-    assert check.rc == 0, check
-    assert kube.writes() == []
-    for ref in ("PeerAuthentication istio-system/default", "Telemetry istio-system/mesh-default",
-                "PodMonitor istio-system/mesh-sidecars", "ServiceMonitor istio-system/mesh-istiod"):
-        assert "create " + ref in check.stdout, check
-    assert "mode: PERMISSIVE" in check.stdout  # --diff shows the objects
-
     first = play(kube)
     assert first.rc == 0, first
     assert bundle(kube) == ["PeerAuthentication istio-system/default", "PodMonitor istio-system/mesh-sidecars",
@@ -112,11 +116,13 @@ def test_1_permissive_with_telemetry_check_apply_accepted_by_istiod_then_noop(ku
                                      .stdout)["data"]["mesh"])
     assert {"name": "jaeger", "zipkin": {"service": "jaeger-collector.istio-system.svc.cluster.local",
                                          "port": 9411}} in mesh["extensionProviders"]
-    # istiod's webhook judges these kinds: what it refuses (portLevelMtls without a selector) never lands
+    # istiod's webhook judges these kinds (failurePolicy Fail): what it refuses never lands
     bad = {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
-           "metadata": {"name": "bad", "namespace": "scan"}, "spec": {"portLevelMtls": {"8000": {"mode": "DISABLE"}}}}
+           "metadata": {"name": "bad", "namespace": "scan"},
+           "spec": {"selector": {"matchLabels": {"app": "scan-api"}}, "portLevelMtls": {}}}
     denied = kube.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
-    assert denied.returncode != 0 and 'admission webhook "validation.istio.io" denied the request' in denied.stderr
+    assert denied.returncode != 0 and 'admission webhook "validation.istio.io" denied the request' in denied.stderr, \
+        denied.stderr
 
     kube.clear_requests()
     second = play(kube)
@@ -126,11 +132,8 @@ def test_1_permissive_with_telemetry_check_apply_accepted_by_istiod_then_noop(ku
 
 
 def test_2_strict_with_unmeshed_callers_stops_before_any_write_naming_them(kube):
-    kube.kubectl("run", "legacy", "-n", "scan", "--image=legacy:local", "--labels=app=legacy",
-                 "--annotations=sidecar.istio.io/inject=false", "--overrides",
-                 json.dumps({"spec": {"tolerations": [{"operator": "Exists"}]}}))
+    run_pod(kube, "legacy", "app=legacy", "--annotations=sidecar.istio.io/inject=false")
     try:
-        kube.kubectl("wait", "-n", "scan", "--for=condition=Ready", "pod/legacy", "--timeout=60s")
         kube.clear_requests()
         result = play(kube, {"mesh_mtls_mode": "strict"})
         assert result.rc != 0, result
@@ -160,18 +163,16 @@ def test_3_strict_without_them_applies_with_exceptions_then_noop(kube):
             "scan/app=scan-api port 9100 PERMISSIVE") in first.stdout
 
     kube.clear_requests()
-    second = play(kube, extra)
+    second = play(kube, extra, tags="mtls_telemetry,verify")
     assert second.rc == 0, second
     assert second.changed == 0, second
     assert kube.writes() == []
-
     # the migration summary reads what is in force from the cluster
-    summary = play(kube, extra, tags="verify")
     assert ("mTLS: mesh-wide STRICT (istio-system/default); exceptions: chat/default PERMISSIVE; "
-            "scan/mesh-mtls-ports app=scan-api port 9100 PERMISSIVE") in summary.stdout, summary
+            "scan/mesh-mtls-ports app=scan-api port 9100 PERMISSIVE") in second.stdout, second
 
 
-def test_4_telemetry_flows_cut_on_the_cluster_stop_the_run_until_the_policies_open_them(kube):
+def test_4_telemetry_flows_cut_by_the_policies_on_the_cluster_stop_the_run(kube):
     lockdown = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                 "metadata": {"name": "lockdown", "namespace": "prometheus"},
                 "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
@@ -180,17 +181,11 @@ def test_4_telemetry_flows_cut_on_the_cluster_stop_the_run_until_the_policies_op
         kube.clear_requests()
         cut = play(kube)
         assert cut.rc != 0, cut
+        # the fix: the NetworkPolicy bundle writes both sides (tests/unit: test_mesh_mtls_telemetry.py)
         assert ("prometheus-sidecars: prometheus/app.kubernetes.io/name=prometheus -> auth/app=auth-api on TCP 15020 is "
                 "blocked by the NetworkPolicies on the cluster: egress from prometheus (isolated by prometheus/lockdown)"
                 ) in cut.stdout, cut
         assert kube.writes() == []
-
-        opened = play(kube, None, tags="network_policies")
-        assert opened.rc == 0, opened
-        pols = json.loads(kube.kubectl("get", "networkpolicy", "-n", "prometheus", "-o", "json").stdout)["items"]
-        assert "mesh-telemetry-prometheus-sidecars-egress-15020" in {p["metadata"]["name"] for p in pols}
-        after = play(kube, None, "--check")
-        assert after.rc == 0, after
     finally:
         kube.kubectl("delete", "networkpolicy", "-n", "prometheus", "lockdown")
 
