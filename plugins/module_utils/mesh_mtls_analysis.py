@@ -19,7 +19,7 @@ Context keys (read from the cluster by mesh_analyze; absent in render mode):
 from __future__ import annotations
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol as netpol
-from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import finding
+from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import blocked_sides, finding
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_auth import auth_flows
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_mtls import strict_blockers
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_telemetry import telemetry_flows
@@ -82,11 +82,7 @@ def _flow_findings(world, policies, where, fix):
         verdict = netpol.evaluate(src, dst, flow["port"], flow["protocol"], policies, world.namespaces)
         if verdict.allowed:
             continue
-        blocked = []
-        if not verdict.egress.allowed:
-            blocked.append("egress from %s (isolated by %s)" % (src["namespace"], ", ".join(verdict.egress.selecting)))
-        if not verdict.ingress.allowed:
-            blocked.append("ingress into %s (isolated by %s)" % (dst["namespace"], ", ".join(verdict.ingress.selecting)))
+        blocked = blocked_sides(verdict, src, dst)
         out.append(finding(
             "telemetry-flow-blocked", "Namespace %s" % dst["namespace"], "NetworkPolicy",
             "%s: %s/%s -> %s/%s on TCP %s is blocked %s: %s." % (

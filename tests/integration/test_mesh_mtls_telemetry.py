@@ -12,7 +12,6 @@ inventory/local keeps mesh_telemetry off (no prometheus namespace there): these 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import yaml
@@ -42,7 +41,7 @@ def kube(tmp_path_factory):
                                      extra_vars=dict(ON, istio_chart_repo_url=charts.url), env=k.env())
             assert installed.rc == 0, installed
         k.wait_istiod()
-        wait_webhook_fail(k)
+        k.wait_webhook_fail()
         k.kubectl("apply", "-f", str(FIXTURES / "eco2-workloads.yaml"))
         k.kubectl("create", "namespace", "prometheus")
         k.kubectl("label", "namespace", "scan", "istio-injection=enabled")
@@ -59,17 +58,6 @@ def run_pod(k, name, labels, *args):
               json.dumps({"spec": {"containers": [{"name": "api", "image": "%s:local" % name}],
                                    "tolerations": [{"operator": "Exists"}]}}))
     k.kubectl("wait", "-n", "scan", "--for=condition=Ready", "pod/" + name, "--timeout=60s")
-
-
-def wait_webhook_fail(k):
-    deadline = time.time() + 90
-    while time.time() < deadline:  # istiod flips Ignore -> Fail after its own check
-        hooks = json.loads(k.kubectl("get", "validatingwebhookconfiguration", "istio-validator-istio-system",
-                                     "-o", "json").stdout)["webhooks"]
-        if {h["failurePolicy"] for h in hooks} == {"Fail"}:
-            return
-        time.sleep(1)
-    raise AssertionError("istiod's validating webhook never reached failurePolicy Fail")
 
 
 def play(kube, extra=None, *args, tags="mtls_telemetry"):
