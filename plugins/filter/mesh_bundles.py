@@ -13,6 +13,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.eco2.mesh.plugins.module_utils import k8s_objects, mesh_policies, mesh_routing
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_mtls, mesh_telemetry
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain as _plain
 
@@ -43,6 +44,16 @@ def mesh_isolated_directions(policies):
 
 def mesh_routing_objects(spec):
     return mesh_routing.routing_objects(_spec(spec))
+
+
+def mesh_mtls_telemetry(spec, monitors=True):
+    spec = _spec(spec)
+    return mesh_mtls.peer_authentications(spec) + mesh_telemetry.telemetry_objects(spec, bool(monitors))
+
+
+def mesh_mtls_telemetry_summary(spec):
+    spec = _spec(spec)
+    return [mesh_mtls.summary_line(spec), mesh_telemetry.summary_line(spec)]
 
 
 class _Dumper(yaml.SafeDumper):
@@ -80,6 +91,8 @@ class FilterModule:
             "mesh_network_policies": mesh_network_policies,
             "mesh_isolated_directions": mesh_isolated_directions,
             "mesh_routing": mesh_routing_objects,
+            "mesh_mtls_telemetry": mesh_mtls_telemetry,
+            "mesh_mtls_telemetry_summary": mesh_mtls_telemetry_summary,
             "mesh_manifest": mesh_manifest,
             "mesh_object_refs": mesh_object_refs,
         }

@@ -32,6 +32,16 @@ def _kind(objs, kind):
     return [o for o in objs if o.get("kind") == kind]
 
 
+def blocked_sides(verdict, src, dst):
+    """What a NetworkPolicy verdict blocks: 'egress from <ns> (isolated by ...)', 'ingress into <ns> (...)'."""
+    out = []
+    if not verdict.egress.allowed:
+        out.append("egress from %s (isolated by %s)" % (src["namespace"], ", ".join(verdict.egress.selecting)))
+    if not verdict.ingress.allowed:
+        out.append("ingress into %s (isolated by %s)" % (dst["namespace"], ", ".join(verdict.ingress.selecting)))
+    return out
+
+
 def _labels_str(labels):
     return ",".join("%s=%s" % kv for kv in sorted((labels or {}).items())) or "(any)"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol as netpol
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_reachability
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import BUNDLE_LABEL
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import (
     _kind, _labels_str, _name, _ns, _uniq, finding, ref)
 
@@ -42,9 +43,13 @@ def _blocking(side, namespace, direction, policies=None, other=None, namespaces=
                 return True
         return False
 
+    def foreign(pol):  # our policies only add: when none reaches, the one to fix is someone else's
+        return ((pol.get("metadata") or {}).get("labels") or {}).get(BUNDLE_LABEL) is None
+
     chosen = names[0]
     if other is not None:
-        chosen = next((n for n in names if reaches(by_name.get(n) or {})), names[0])
+        chosen = next((n for n in names if reaches(by_name.get(n) or {})), None) or next(
+            (n for n in names if foreign(by_name.get(n) or {})), names[0])
     return "NetworkPolicy %s" % chosen, "spec.%s" % direction.lower(), ", ".join(names)
 
 

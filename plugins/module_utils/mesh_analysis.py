@@ -25,6 +25,7 @@ Checks (the failure classes of the real migration, BRIEF "What went wrong"):
   flow-blocked        a declared flow blocked on both sides
   newly-denied        a connection open today that the bundle would close (mesh_reachability)
   auth-*              auth offloading (mesh_auth), see mesh_auth_analysis
+  mtls-*, telemetry-* mTLS stages and telemetry (mesh_mtls, mesh_telemetry), see mesh_mtls_analysis
 """
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import _
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_policies import POLICY_CHECKS
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_routing import ROUTING_CHECKS
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_auth_analysis as auth
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_mtls_analysis as mtls
 
-CHECKS = ("routing", "network_policies")
+CHECKS = ("routing", "network_policies")  # mtls_telemetry only when asked
 
 
 def analyze(objects, context=None):
@@ -46,7 +48,10 @@ def analyze(objects, context=None):
         for check in ROUTING_CHECKS + auth.ROUTING_CHECKS:
             out += check(world)
     if "network_policies" in checks:
-        for check in POLICY_CHECKS + auth.POLICY_CHECKS:
+        for check in POLICY_CHECKS + auth.POLICY_CHECKS + mtls.POLICY_CHECKS:
+            out += check(world)
+    if "mtls_telemetry" in checks:
+        for check in mtls.CHECKS:
             out += check(world)
     # errors first, stable order
     out.sort(key=lambda f: (f["severity"] != "error",))

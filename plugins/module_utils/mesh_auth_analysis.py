@@ -19,6 +19,7 @@ Context keys (read from the cluster by the mesh_analyze module; absent in render
 from __future__ import annotations
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol as netpol
+from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import blocked_sides
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import finding as _finding
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import ref as _ref
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_routing import PROBE_HOST
@@ -103,11 +104,7 @@ def _flow_findings(world, policies, where):
         verdict = netpol.evaluate(src, dst, flow["port"], flow["protocol"], policies, world.namespaces)
         if verdict.allowed:
             continue
-        blocked = []
-        if not verdict.egress.allowed:
-            blocked.append("egress from %s (isolated by %s)" % (src["namespace"], ", ".join(verdict.egress.selecting)))
-        if not verdict.ingress.allowed:
-            blocked.append("ingress into %s (isolated by %s)" % (dst["namespace"], ", ".join(verdict.ingress.selecting)))
+        blocked = blocked_sides(verdict, src, dst)
         what = ("gateway -> ext_authz %s/%s:%s" if flow["name"] == "ext-authz" else "istiod -> JWKS %s/%s:%s") % (
             dst["namespace"], flow["protocol"], flow["port"])
         out.append(_finding(

@@ -18,6 +18,7 @@ allow-all would undo the owner's isolation.
 from __future__ import annotations
 
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_auth import auth_flows
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_telemetry import telemetry_flows
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import BUNDLE_LABEL, managed_labels
 
 BUNDLE = "network-policies"
@@ -147,24 +148,34 @@ def network_policy_objects(spec, isolated=None):
                             ingress=[{"from": [_peer(src["namespace"], src["pod_labels"])],
                                       "ports": _ports([flow["port"]], flow["protocol"])}]))
     objs += _peer_policies(spec)
-    objs += _auth_policies(spec)
+    # auth offloading (gateway -> ext_authz, istiod -> JWKS), telemetry (scrapes, traces, Kiali)
+    objs += _flow_policies(auth_flows(spec), "mesh-auth")
+    objs += _flow_policies(telemetry_flows(spec), "mesh-telemetry")
     objs += _keep_open(spec, objs, isolated)
     objs.sort(key=lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]))
     return objs
 
 
-def _auth_policies(spec):
-    """Both sides of what auth offloading needs (mesh_auth): gateway -> ext_authz, istiod -> JWKS."""
-    objs = []
-    for flow in auth_flows(spec):
-        src, dst, ports = flow["from"], flow["to"], _ports([flow["port"]], flow["protocol"])
-        objs.append(_policy("mesh-auth-%s-egress-%d" % (flow["name"], flow["port"]), src["namespace"],
-                            src["pod_labels"], ["Egress"],
-                            egress=[{"to": [_peer(dst["namespace"], dst["pod_labels"])], "ports": ports}]))
-        objs.append(_policy("mesh-auth-%s-ingress-%d" % (flow["name"], flow["port"]), dst["namespace"],
-                            dst["pod_labels"], ["Ingress"],
-                            ingress=[{"from": [_peer(src["namespace"], src["pod_labels"])], "ports": ports}]))
-    return objs
+def _flow_policies(flows, prefix):
+    """Both sides of each flow: one egress policy per source and port, one ingress per destination and port.
+
+    Flows of one name that share a source (or destination) add their peer to the same policy.
+    """
+    by_name = {}
+    for flow in flows:
+        ports = _ports([flow["port"]], flow["protocol"])
+        for direction, here, there in (("egress", flow["from"], flow["to"]), ("ingress", flow["to"], flow["from"])):
+            name = "%s-%s-%s-%d" % (prefix, flow["name"], direction, flow["port"])
+            key = (here["namespace"], name)
+            if key not in by_name:
+                rule = {("to" if direction == "egress" else "from"): [], "ports": ports}
+                by_name[key] = _policy(name, here["namespace"], here["pod_labels"], [direction.capitalize()],
+                                       **{direction: [rule]})
+            peers = by_name[key]["spec"][direction][0]["to" if direction == "egress" else "from"]
+            peer = _peer(there["namespace"], there["pod_labels"])
+            if peer not in peers:
+                peers.append(peer)
+    return list(by_name.values())
 
 
 def _keep_open(spec, objs, isolated):

@@ -17,6 +17,7 @@ import ipaddress
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol as netpol
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import SIDECAR_PORTS
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_telemetry import telemetry_flows
 
 # Stands for "any address outside the cluster" (TEST-NET-3: evaluated, never dialled).
 EXTERNAL_IP = "203.0.113.10"
@@ -57,6 +58,20 @@ def endpoints(spec, namespaces, workloads, istiod_labels, dns_labels, gateway_la
         end = _peer_end(peer)
         end["ports"] = list(peer["ports"])
         others.append(end)
+    # Telemetry's ends outside the meshed namespaces (Prometheus, the trace collector, Kiali): probed like peers.
+    meshed_ns = {w["namespace"] for w in workloads}
+    for flow in telemetry_flows(spec):
+        for end, port in ((flow["from"], None), (flow["to"], flow["port"])):
+            if end["namespace"] in meshed_ns or not end["pod_labels"]:
+                continue
+            found = next((e for e in others if e.get("namespace") == end["namespace"]
+                          and e.get("labels") == end["pod_labels"]), None)
+            if found is None:
+                found = {"namespace": end["namespace"], "labels": dict(end["pod_labels"]), "ports": [],
+                         "name": "telemetry " + flow["name"]}
+                others.append(found)
+            if port and port not in found["ports"]:
+                found["ports"].append(port)
     known = {e["namespace"] for e in meshed + others}
     for ns in sorted(n for n in namespaces if n not in known):
         others.append({"namespace": ns, "labels": {}, "name": "pods of " + ns})

@@ -11,7 +11,8 @@ deep-merge, so an environment file overrides a whole variable):
     mesh_gateway_extra_hosts, mesh_gateway_selector, mesh_gateway_service,
     mesh_gateway_pod_labels, istio_gateway_release_name, mesh_health_check_route,
     mesh_network_policy_default_deny, mesh_istiod, mesh_dns, mesh_peers,
-    mesh_network_policy_acknowledged_denials, mesh_auth, mesh_auth_enabled
+    mesh_network_policy_acknowledged_denials, mesh_auth, mesh_auth_enabled,
+    mesh_mtls_mode, mesh_mtls, mesh_mtls_enabled, mesh_telemetry, mesh_telemetry_enabled
 
 `build_spec(variables)` takes a dict keyed by those names (a missing or None
 value means "use the default") and returns the normalised model, or raises
@@ -29,7 +30,7 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "eco2.mesh"
 BUNDLE_LABEL = "mesh.eco2.io/bundle"
 FIELD_MANAGER = "eco2.mesh"
-BUNDLES = ("network-policies", "routing")
+BUNDLES = ("network-policies", "routing", "mtls-telemetry")
 # What each bundle may hold: listed for pruning even when the spec no longer yields one of them.
 BUNDLE_KINDS = {
     "network-policies": [("networking.k8s.io/v1", "NetworkPolicy")],
@@ -38,6 +39,9 @@ BUNDLE_KINDS = {
                 # auth offloading (mesh_auth) at the gateway
                 ("security.istio.io/v1", "RequestAuthentication"), ("security.istio.io/v1", "AuthorizationPolicy"),
                 ("networking.istio.io/v1alpha3", "EnvoyFilter")],
+    # mTLS stages (mesh_mtls) and telemetry (mesh_telemetry); the monitors only where their CRDs are served
+    "mtls-telemetry": [("security.istio.io/v1", "PeerAuthentication"), ("telemetry.istio.io/v1", "Telemetry"),
+                       ("monitoring.coreos.com/v1", "PodMonitor"), ("monitoring.coreos.com/v1", "ServiceMonitor")],
 }
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -485,6 +489,15 @@ def build_spec(variables):
     auth = auth_spec(c, v.get("mesh_auth"), c.bool_("mesh_auth_enabled", v.get("mesh_auth_enabled"), True),
                      domains, api_host)
 
+    # imported here: both build on this module
+    from ansible_collections.eco2.mesh.plugins.module_utils.mesh_mtls import mtls_spec
+    from ansible_collections.eco2.mesh.plugins.module_utils.mesh_telemetry import telemetry_spec
+    mtls = mtls_spec(c, v.get("mesh_mtls"), v.get("mesh_mtls_mode", "permissive"),
+                     c.bool_("mesh_mtls_enabled", v.get("mesh_mtls_enabled"), True), domains, istiod["namespace"])
+    telemetry = telemetry_spec(c, v.get("mesh_telemetry"),
+                               c.bool_("mesh_telemetry_enabled", v.get("mesh_telemetry_enabled"), True),
+                               istiod["namespace"], istiod)
+
     if c.errors:
         raise MeshSpecError(c.errors)
     return {
@@ -504,6 +517,8 @@ def build_spec(variables):
         "peers": peers,
         "acknowledged_denials": acknowledged,
         "auth": auth,
+        "mtls": mtls,
+        "telemetry": telemetry,
     }
 
 
@@ -574,5 +589,7 @@ SPEC_TYPES = {
     "mesh_health_check_route": "bool", "mesh_network_policy_default_deny": "bool", "mesh_istiod": "dict",
     "mesh_dns": "dict", "mesh_peers": "list", "mesh_network_policy_acknowledged_denials": "list",
     "mesh_auth": "dict", "mesh_auth_enabled": "bool",
+    "mesh_mtls_mode": "str", "mesh_mtls": "dict", "mesh_mtls_enabled": "bool", "mesh_telemetry": "dict",
+    "mesh_telemetry_enabled": "bool",
 }
 SPEC_VARIABLES = tuple(SPEC_TYPES)

@@ -101,6 +101,24 @@ def ext_authz(authorization_policies):
     return sorted(rows, key=lambda r: (r["policy"], r["hosts"], r["paths"]))
 
 
+def mtls(peer_authentications, root_namespace):
+    """One line: the mesh-wide mTLS mode in force (istiod's root namespace) and every exception."""
+    mesh, exceptions = "PERMISSIVE (Istio's default: no mesh-wide PeerAuthentication)", []
+    for pa in sorted(peer_authentications, key=lambda o: (o["metadata"].get("namespace"), o["metadata"].get("name"))):
+        meta, spec = pa.get("metadata") or {}, pa.get("spec") or {}
+        where = "%s/%s" % (meta.get("namespace"), meta.get("name"))
+        mode = (spec.get("mtls") or {}).get("mode") or "UNSET"
+        selector = (spec.get("selector") or {}).get("matchLabels")
+        if meta.get("namespace") == root_namespace and not selector:
+            mesh = "%s (%s)" % (mode, where)
+            continue
+        what = where if not selector else "%s %s" % (where, ",".join("%s=%s" % kv for kv in sorted(selector.items())))
+        ports = ", ".join("port %s %s" % (port, (v or {}).get("mode", "UNSET"))
+                          for port, v in sorted((spec.get("portLevelMtls") or {}).items()))
+        exceptions.append("%s %s" % (what, ports or mode))
+    return "mTLS: mesh-wide %s; exceptions: %s" % (mesh, "; ".join(exceptions) or "none")
+
+
 def policy_counts(policies):
     counts = {}
     for pol in policies:
@@ -126,6 +144,8 @@ def summary_lines(data):
         for row in data["ext_authz"]:
             lines.append("  %-34s %-26s -> %s (%d public paths; %s)" % (
                 row["hosts"], row["paths"], row["provider"], row["public"], row["policy"]))
+    if data.get("mtls"):
+        lines.append(data["mtls"])
     lines.append("NetworkPolicies: %d in %d namespaces (%s)" % (
         sum(data["policies"].values()), len(data["policies"]),
         ", ".join("%s=%d" % kv for kv in data["policies"].items())))

@@ -36,6 +36,13 @@ description:
     or JWKS Service or port does not exist; C(auth-flow-blocked) NetworkPolicies block gateway -> ext_authz or
     istiod -> JWKS; C(auth-public-caught) the ALB health route or a public path is matched by a CUSTOM policy on the
     gateway; C(auth-single-replica) (warning) C(failOpen) false with at most one auth server replica.
+  - mTLS and telemetry checks (O(checks=[mtls_telemetry])) - C(mtls-strict-blocker) STRICT would break a pod of a
+    STRICT namespace without a ready C(istio-proxy) (every Pod read in one list call) or a caller without a sidecar
+    declared in the spec (C(mesh_flows), ingress C(mesh_peers), istiod -> JWKS) into a STRICT workload port, each
+    named with namespace, pod and flow; C(telemetry-provider-unknown) the tracing provider is not in istiod's mesh
+    config; C(telemetry-flow-blocked) NetworkPolicies on the cluster block a telemetry flow (Prometheus -> sidecars
+    and istiod, sidecars and gateway -> the tracing collector, Kiali -> Prometheus, istiod, Jaeger query). The
+    O(checks=[network_policies]) run also checks those flows against the policies after the apply.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - eco2.mesh.read_only
@@ -59,7 +66,7 @@ options:
       - Which groups of checks to run.
     type: list
     elements: str
-    choices: [routing, network_policies]
+    choices: [routing, network_policies, mtls_telemetry]
     default: [routing, network_policies]
   cluster:
     description:
@@ -173,14 +180,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_analysis
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_auth_analysis
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_mtls_analysis
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 
-BUNDLE_OF_CHECK = {"routing": "routing", "network_policies": "network-policies"}
+BUNDLE_OF_CHECK = {"routing": "routing", "network_policies": "network-policies", "mtls_telemetry": "mtls-telemetry"}
 
 LIVE_KINDS = {
     "routing": [("networking.istio.io/v1", "Gateway"), ("networking.istio.io/v1", "VirtualService"),
                 ("networking.k8s.io/v1", "Ingress")],
     "network_policies": [("networking.k8s.io/v1", "NetworkPolicy")],
+    "mtls_telemetry": [],
 }
 
 
@@ -241,6 +250,8 @@ def read_cluster(module, spec, checks, context):
                 context["dns_pod_labels"] = labels
     if "routing" in checks and (spec or {}).get("auth"):
         read.update(mesh_auth_analysis.read_cluster(kube, spec, context, lambda o: _ours(o, bundles)))
+    if "mtls_telemetry" in checks and spec:
+        read.update(mesh_mtls_analysis.read_cluster(kube, spec, context))
     return read
 
 
@@ -248,7 +259,7 @@ def main():
     argument_spec = dict(
         objects=dict(type="list", elements="dict", default=[]),
         spec=dict(type="dict"),
-        checks=dict(type="list", elements="str", choices=["routing", "network_policies"],
+        checks=dict(type="list", elements="str", choices=["routing", "network_policies", "mtls_telemetry"],
                     default=["routing", "network_policies"]),
         cluster=dict(type="bool", default=False),
         services=dict(type="list", elements="dict"),

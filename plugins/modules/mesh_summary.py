@@ -95,6 +95,12 @@ ext_authz:
   returned: always
   type: list
   elements: dict
+mtls:
+  description: The mesh-wide mTLS mode in force (the PeerAuthentication without selector in O(istio_namespace)) and
+    every namespace or port exception, in one line.
+  returned: always
+  type: str
+  sample: "mTLS: mesh-wide PERMISSIVE (istio-system/default); exceptions: none"
 policies:
   description: NetworkPolicy count per namespace.
   returned: always
@@ -153,6 +159,7 @@ def main():
                                                             label_selector="owner=helm")),
         "routes": summary.routes(kube.list_objects("networking.istio.io/v1", "VirtualService")),
         "ext_authz": summary.ext_authz(kube.list_objects("security.istio.io/v1", "AuthorizationPolicy")),
+        "mtls": summary.mtls(kube.list_objects("security.istio.io/v1", "PeerAuthentication"), istio_ns),
         "policies": summary.policy_counts(kube.list_objects("networking.k8s.io/v1", "NetworkPolicy",
                                                             label_selector=params["policy_label_selector"])),
         "sidecars": sidecar.summary_lines(reports),

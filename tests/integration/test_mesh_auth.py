@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 
 import pytest
 import yaml
@@ -67,23 +66,12 @@ def kube(tmp_path_factory):
                                      extra_vars=dict(ON, istio_chart_repo_url=charts.url), env=k.env())
             assert installed.rc == 0, installed
         k.wait_istiod()
-        wait_webhook_fail(k)
+        k.wait_webhook_fail()
         k.kubectl("apply", "-f", str(FIXTURES / "eco2-workloads.yaml"))
         k.kubectl("apply", "-f", "-", input="\n".join(json.dumps(o) for o in AUTH_SERVER))
         yield k
     finally:
         k.stop()
-
-
-def wait_webhook_fail(k):
-    deadline = time.time() + 90
-    while time.time() < deadline:  # istiod flips Ignore -> Fail after its own check
-        hooks = json.loads(k.kubectl("get", "validatingwebhookconfiguration", "istio-validator-istio-system",
-                                     "-o", "json").stdout)["webhooks"]
-        if {h["failurePolicy"] for h in hooks} == {"Fail"}:
-            return
-        time.sleep(1)
-    raise AssertionError("istiod's validating webhook never reached failurePolicy Fail")
 
 
 def play(kube, tags=BOTH, extra=None, *args):

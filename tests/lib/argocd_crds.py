@@ -19,18 +19,19 @@ PIN = REPO / "tools/argocd/module.txt"
 APPLICATION_CRD = "manifests/crds/application-crd.yaml"
 
 
-def pinned() -> tuple[str, str]:
-    for line in PIN.read_text().splitlines():
+def pinned(pin: Path = PIN) -> tuple[str, str]:
+    for line in pin.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             module, version = line.split()[:2]
             return module, version
-    raise RuntimeError("no module pinned in %s" % PIN)
+    raise RuntimeError("no module pinned in %s" % pin)
 
 
-def module_dir() -> Path:
-    module, version = pinned()
+def module_dir(pin: Path = PIN) -> Path:
+    """The pinned module's directory in the Go module cache (downloaded and verified on first use)."""
+    module, version = pinned(pin)
     env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
-    done = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], cwd=PIN.parent, env=env,
+    done = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], cwd=pin.parent, env=env,
                           capture_output=True, text=True)
     info = json.loads(done.stdout or "{}")
     if done.returncode != 0 or "Dir" not in info:

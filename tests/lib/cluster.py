@@ -83,6 +83,17 @@ class LocalCluster:
         if done.returncode != 0:
             raise RuntimeError(done.stderr)
 
+    def wait_webhook_fail(self, timeout: float = 90) -> None:
+        """Until istiod has flipped its validating webhook from Ignore to Fail (after its own check)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            hooks = json.loads(self.kubectl("get", "validatingwebhookconfiguration", "istio-validator-istio-system",
+                                            "-o", "json").stdout)["webhooks"]
+            if {h["failurePolicy"] for h in hooks} == {"Fail"}:
+                return
+            time.sleep(1)
+        raise AssertionError("istiod's validating webhook never reached failurePolicy Fail")
+
     def log(self, component: str) -> str:
         path = self.workdir / "logs" / f"{component}.log"
         return path.read_text(errors="replace") if path.exists() else ""

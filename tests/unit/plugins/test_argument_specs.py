@@ -9,7 +9,7 @@ import yaml
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 
 ROLES = Path(__file__).resolve().parents[3] / "roles"
-SPEC_ROLES = ("mesh_network_policies", "mesh_routing")
+SPEC_ROLES = ("mesh_network_policies", "mesh_routing", "mesh_mtls_telemetry")
 
 
 def options(role, entry="main"):
@@ -27,8 +27,9 @@ def test_spec_variables_documented_with_the_model_types_and_no_second_default(ro
 
 
 def test_bundle_roles_document_the_spec_identically():
-    a, b = (options(r) for r in SPEC_ROLES)
-    assert {k: a[k] for k in ms.SPEC_TYPES} == {k: b[k] for k in ms.SPEC_TYPES}
+    first, *others = (options(r) for r in SPEC_ROLES)
+    for other in others:
+        assert {k: first[k] for k in ms.SPEC_TYPES} == {k: other[k] for k in ms.SPEC_TYPES}
 
 
 @pytest.mark.parametrize("role", sorted(p.name for p in ROLES.iterdir() if (p / "defaults/main.yml").is_file()))

@@ -15,7 +15,8 @@ VARS = {"mesh_zone": "dev.growbin.app", "mesh_domains": ["auth", "scan", "charac
 
 def test_filters_registered():
     assert set(mb.FilterModule().filters()) == {"mesh_spec", "mesh_network_policies", "mesh_routing", "mesh_manifest",
-                                                "mesh_object_refs", "mesh_isolated_directions"}
+                                                "mesh_object_refs", "mesh_isolated_directions", "mesh_mtls_telemetry",
+                                                "mesh_mtls_telemetry_summary"}
 
 
 def test_bundles_from_variables_or_spec():

@@ -65,7 +65,8 @@ def find(objs, kind, ns, name):
 def test_shipped_specs_are_clean(env):
     spec = ms.build_spec(inventory_vars(env))
     findings = run(spec, services=services(spec), namespaces={n: {} for n in (
-        "auth", "my", "scan", "character", "location", "image", "chat", "argocd", "grafana", "istio-system")})
+        "auth", "my", "scan", "character", "location", "image", "chat", "argocd", "grafana", "istio-system",
+        "prometheus")})
     assert findings == [], ma.summary(findings)
 
 
@@ -366,7 +367,7 @@ def test_missing_namespace_when_known():
     (f, *rest) = only(run(spec, mp.network_policy_objects(spec), ["network_policies"],
                           namespaces={"auth": {}, "istio-system": {}}),
                       "namespace-missing")
-    assert f["field"] == "metadata.namespace" and len(rest) == 5
+    assert f["field"] == "metadata.namespace" and len(rest) == 6  # the 5 other domains and prometheus (telemetry)
 
 
 # -- formatting ---------------------------------------------------------------------------

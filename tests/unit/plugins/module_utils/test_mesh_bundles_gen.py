@@ -116,7 +116,10 @@ def test_adding_a_domain_is_one_entry():
         "NetworkPolicy users/mesh-allow-undeclared-egress", "NetworkPolicy users/mesh-allow-undeclared-ingress",
         "NetworkPolicy users/mesh-peer-egress-external-https", "NetworkPolicy users/mesh-peer-egress-postgresql",
         "NetworkPolicy users/mesh-peer-egress-rabbitmq", "NetworkPolicy users/mesh-peer-egress-redis",
-        "NetworkPolicy users/mesh-peer-ingress-monitoring", "VirtualService users/users-vs"]
+        "NetworkPolicy users/mesh-peer-ingress-monitoring",
+        "NetworkPolicy users/mesh-telemetry-prometheus-sidecars-ingress-15020",
+        "NetworkPolicy users/mesh-telemetry-prometheus-sidecars-ingress-15090",
+        "NetworkPolicy users/mesh-telemetry-tracing-egress-9411", "VirtualService users/users-vs"]
 
 
 def test_network_policy_bundle_for_dev():
@@ -144,7 +147,10 @@ def test_network_policy_bundle_for_dev():
             "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "istio-system"}},
                       "podSelector": {"matchLabels": {"app": "istiod"}}}],
             "ports": [{"protocol": "TCP", "port": 8000}]}]}
-    assert len(objs) == 7 * 11 + 2 + 4 + 2
+    # mesh_telemetry: both sides of its flows, and the prometheus namespace kept open otherwise
+    telemetry = [r for r in objs if "/mesh-telemetry-" in r]
+    assert len(telemetry) == 7 * 3 + 10 + 4
+    assert len(objs) == 7 * 11 + 2 + 4 + 2 + len(telemetry) + 2
     assert objs["NetworkPolicy auth/mesh-allow-undeclared-egress"]["spec"] == {
         "podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]}
     assert objs["NetworkPolicy auth/mesh-peer-egress-external-https"]["spec"]["egress"] == [
