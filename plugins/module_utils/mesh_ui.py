@@ -11,6 +11,8 @@ roles' defaults only.
 """
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.eco2.mesh.plugins.module_utils.istio_helm import _spec, deep_merge
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
 
@@ -33,7 +35,7 @@ def kiali_values(spec):
     if not s["prometheus_url"]:
         raise ValueError("kiali_prometheus_url must be the in-cluster URL of Prometheus (got an empty value)")
     # Routes go through the Istio gateway (platform routes): never the chart's nginx Ingress.
-    deployment = {"ingress": {"enabled": False}, "view_only_mode": bool(s["view_only_mode"])}
+    deployment = {"ingress": {"enabled": False}, "view_only_mode": boolean(s["view_only_mode"], strict=True)}
     if s["resources"]:
         deployment["resources"] = plain(s["resources"])
     services = {"prometheus": {"url": str(s["prometheus_url"])},

@@ -24,26 +24,8 @@ PLAYBOOK = "playbooks/istio.yml"
 INVENTORY = "inventory/local"
 NAMESPACE = "istio-system"
 KIALI_HOST = "kiali.local.growbin.app"  # <ui>.<mesh_zone of inventory/local>
-
-EXPECTED_KIALI = {
-    "auth": {"strategy": "token"},
-    "deployment": {"ingress": {"enabled": False}, "view_only_mode": False},
-    "external_services": {
-        "prometheus": {"url": "http://prometheus-operated.prometheus.svc.cluster.local:9090"},
-        "grafana": {"enabled": False},
-        "tracing": {"enabled": True, "in_cluster_url": "http://jaeger-query.istio-system.svc.cluster.local:16686",
-                    "provider": "jaeger", "use_grpc": False},
-    },
-    "istio_namespace": "istio-system",
-}
-EXPECTED_JAEGER = {
-    "provisionDataStore": {"cassandra": False, "elasticsearch": False, "kafka": False},
-    "storage": {"type": "memory"},
-    "allInOne": {"enabled": True, "extraEnv": [{"name": "MEMORY_MAX_TRACES", "value": "15000"}],
-                 "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
-                               "limits": {"cpu": "500m", "memory": "512Mi"}}},
-    "agent": {"enabled": False}, "collector": {"enabled": False}, "query": {"enabled": False},
-}
+EXPECTED_KIALI = ui_charts.EXPECTED_VALUES["kiali-server"]
+EXPECTED_JAEGER = ui_charts.EXPECTED_VALUES["jaeger"]
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +119,7 @@ def test_a_key_the_chart_does_not_read_fails_the_install(kube, charts):
     wrong = {"external_services": {"tracing": {"internal_url": "http://jaeger-query:16686"}}}
     result = mesh_ui(kube, charts, "--tags", "kiali", kiali_extra_values=wrong)
     assert result.rc != 0, result
-    assert "internal_url" in result.stdout, result
+    assert "Additional property internal_url is not allowed" in result.stdout, result
     assert rendered_values(kube, "kiali") == EXPECTED_KIALI
 
 

@@ -15,6 +15,8 @@ from tests.lib.chart_repo import helm_binary
 
 CHARTS = Path(__file__).resolve().parents[1] / "integration/fixtures/charts"
 NAMES = ("kiali-server", "jaeger")
+# Chart name -> the values the roles' defaults give (Eco²), shared with the unit tests.
+EXPECTED_VALUES = yaml.safe_load((CHARTS.parent / "mesh-ui-values.yml").read_text())
 
 
 def version(chart: str) -> str:

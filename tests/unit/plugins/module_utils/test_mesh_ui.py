@@ -1,7 +1,10 @@
 """Helm values of the mesh UIs (kiali-server 1.89.0, jaeger 3.4.1), their platform routes and Kiali's public-host check."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_ui
@@ -9,6 +12,8 @@ from ansible_collections.eco2.mesh.plugins.module_utils import mesh_ui
 from ...role_defaults import SHARED, defaults
 
 ISTIO_NS = SHARED["istio_namespace"]
+# The values the roles' defaults give (Eco²), shared with tests/integration/test_mesh_ui.py.
+EXPECTED = yaml.safe_load((Path(__file__).resolve().parents[3] / "integration/fixtures/mesh-ui-values.yml").read_text())
 
 
 def role_options(role, options, over=None):
@@ -33,17 +38,7 @@ def jaeger(over=None):
 
 
 def test_kiali_defaults_token_auth_wired_to_eco2_prometheus_and_jaeger_query():
-    assert kiali() == {
-        "auth": {"strategy": "token"},
-        "deployment": {"ingress": {"enabled": False}, "view_only_mode": False},
-        "external_services": {
-            "prometheus": {"url": "http://prometheus-operated.prometheus.svc.cluster.local:9090"},
-            "grafana": {"enabled": False},
-            "tracing": {"enabled": True, "in_cluster_url": "http://jaeger-query.istio-system.svc.cluster.local:16686",
-                        "provider": "jaeger", "use_grpc": False},
-        },
-        "istio_namespace": "istio-system",
-    }
+    assert kiali() == EXPECTED["kiali-server"]
 
 
 def test_kiali_grafana_and_external_links_when_given():
@@ -82,14 +77,7 @@ def test_builders_take_every_option_and_no_other():
 
 
 def test_jaeger_all_in_one_memory_storage_with_the_eco2_limits():
-    assert jaeger() == {
-        "provisionDataStore": {"cassandra": False, "elasticsearch": False, "kafka": False},
-        "storage": {"type": "memory"},
-        "allInOne": {"enabled": True, "extraEnv": [{"name": "MEMORY_MAX_TRACES", "value": "15000"}],
-                     "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
-                                   "limits": {"cpu": "500m", "memory": "512Mi"}}},
-        "agent": {"enabled": False}, "collector": {"enabled": False}, "query": {"enabled": False},
-    }
+    assert jaeger() == EXPECTED["jaeger"]
     assert "resources" not in jaeger({"resources": {}})["allInOne"]
     with pytest.raises(ValueError, match="jaeger_max_traces must be >= 1"):
         jaeger({"max_traces": 0})
