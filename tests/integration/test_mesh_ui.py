@@ -9,6 +9,7 @@ the tests run in file order (render, check, install, idempotence, refusals, unin
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -109,7 +110,8 @@ def test_a_change_shows_in_the_diff_and_check_mode_keeps_the_release(kube, chart
     kube.clear_requests()
     result = mesh_ui(kube, charts, "--check", "--diff", jaeger_max_traces=20000)
     assert result.rc == 0, result
-    assert '-            "value": "15000"' in result.stdout and '+            "value": "20000"' in result.stdout, result
+    assert re.search(r'^-\s+"value": "15000"', result.stdout, re.M), result
+    assert re.search(r'^\+\s+"value": "20000"', result.stdout, re.M), result
     assert kube.writes() == []
     assert rendered_values(kube, "jaeger") == EXPECTED_JAEGER
 
