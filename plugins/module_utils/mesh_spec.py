@@ -12,7 +12,7 @@ deep-merge, so an environment file overrides a whole variable):
     mesh_gateway_pod_labels, istio_gateway_release_name, mesh_health_check_route,
     mesh_network_policy_default_deny, mesh_istiod, mesh_dns, mesh_peers,
     mesh_network_policy_acknowledged_denials, mesh_auth, mesh_auth_enabled,
-    mesh_mtls_mode, mesh_mtls, mesh_mtls_enabled, mesh_telemetry, mesh_telemetry_enabled
+    mesh_mtls_mode, mesh_mtls, mesh_mtls_enabled, mesh_telemetry, mesh_telemetry_enabled, mesh_ui_routes
 
 `build_spec(variables)` takes a dict keyed by those names (a missing or None
 value means "use the default") and returns the normalised model, or raises
@@ -379,6 +379,9 @@ def build_spec(variables):
             "port": c.port(path + ".port", raw.get("port", 80)) or 80,
             "prefix": c.prefix(path + ".prefix", raw.get("prefix", "/")) or "/",
         })
+    # imported here: mesh_ui builds on this module
+    from ansible_collections.eco2.mesh.plugins.module_utils.mesh_ui import ui_routes
+    platform += ui_routes(c, v.get("mesh_ui_routes"), zone, pnames)
 
     # -- public hosts ----------------------------------------------------
     if "mesh_public_hosts" in v:
@@ -591,5 +594,6 @@ SPEC_TYPES = {
     "mesh_auth": "dict", "mesh_auth_enabled": "bool",
     "mesh_mtls_mode": "str", "mesh_mtls": "dict", "mesh_mtls_enabled": "bool", "mesh_telemetry": "dict",
     "mesh_telemetry_enabled": "bool",
+    "mesh_ui_routes": "list",
 }
 SPEC_VARIABLES = tuple(SPEC_TYPES)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A loopback Helm chart repository serving Istio's real charts (tests/lib/istio_charts.py packages them).
+"""A loopback Helm chart repository serving Istio's real charts (tests/lib/istio_charts.py packages them),
+or any given chart packages (the mesh UI stand-in charts, tests/lib/ui_charts.py).
 
 The packages of the requested releases are indexed with `helm repo index` and served by a
 small `http.server` on 127.0.0.1, so the roles install them through the same
@@ -43,17 +44,21 @@ def helm_binary() -> str:
     return str(local) if local.exists() else "helm"
 
 
-def build(dest: Path, versions=DEFAULT_VERSIONS, charts=CHART_NAMES) -> Path:
-    """Copy the packages of every chart at every version into dest and write dest/index.yaml."""
+def build(dest: Path, versions=DEFAULT_VERSIONS, charts=CHART_NAMES, packages=None) -> Path:
+    """Copy the packages of every chart at every version (or the given packages) into dest and write dest/index.yaml."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    packages = {p.name: p for p in istio_charts.build()}
-    for version in versions:
-        for chart in charts:
-            name = f"{chart}-{version}.tgz"
-            if name not in packages:
-                raise RuntimeError(f"no package {name}: add the release to tools/istio/releases.txt")
-            shutil.copy(packages[name], dest / name)
+    if packages is None:
+        built = {p.name: p for p in istio_charts.build()}
+        packages = []
+        for version in versions:
+            for chart in charts:
+                name = f"{chart}-{version}.tgz"
+                if name not in built:
+                    raise RuntimeError(f"no package {name}: add the release to tools/istio/releases.txt")
+                packages.append(built[name])
+    for package in packages:
+        shutil.copy(package, dest / Path(package).name)
     env = dict(os.environ)
     for sub in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         env.setdefault(sub, str(dest.parent / (".helm-" + sub.split("_")[1].lower())))
@@ -89,8 +94,8 @@ def _spawn(directory: Path, stdout, detached: bool) -> subprocess.Popen:
 class ChartRepo:
     """Build the repository in workdir and serve it while the object is in use."""
 
-    def __init__(self, workdir, versions=DEFAULT_VERSIONS):
-        self.dir = build(Path(workdir) / "repo", versions)
+    def __init__(self, workdir, versions=DEFAULT_VERSIONS, packages=None):
+        self.dir = build(Path(workdir) / "repo", versions, packages=packages)
         self.versions = tuple(versions)
         self.proc = _spawn(self.dir, subprocess.PIPE, detached=False)
         line = self.proc.stdout.readline()
