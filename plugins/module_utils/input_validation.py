@@ -71,6 +71,7 @@ _HTTP_URL = re.compile(r"^https?://\S+$")
 _GIT_URL = re.compile(r"^((https?|ssh|git)://\S+|[\w.-]+@[\w.-]+:\S+)$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _PROVIDER_ID = re.compile(r"^aws:///[a-z0-9-]+/i-[0-9a-f]+$")
+_ARGUMENT = re.compile(r"^argument '([^']+)' ")
 _SIMPLE_REF = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
 
 
@@ -171,7 +172,7 @@ def _argument_errors(role, options, variables):
     """The role's argument spec, as Ansible checks it when the role starts (user-set values only)."""
     params = {name: variables[name] for name in options if name in variables}
     result = ArgumentSpecValidator(options).validate(params, validate_role_argument_spec=True)
-    return ["%s (roles/%s/meta/argument_specs.yml)" % (msg, role) for msg in result.error_messages]
+    return ["%s (roles/%s/meta/argument_specs.yml)" % (_ARGUMENT.sub(r"\1: ", msg), role) for msg in result.error_messages]
 
 
 def _istio_release_errors(values, prefix, warnings):
