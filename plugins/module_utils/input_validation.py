@@ -413,8 +413,9 @@ def _node_join_errors(values, groups, hostvars, render):
                           "control-plane node to it (or set node_join_master_group)" % master_group)
         master = values.get("node_join_master_host") if values.set_by_user("node_join_master_host") else None
         if master is not None and masters and master not in masters:
-            errors.append("node_join_master_host: %r is not a host of [%s] (%s)" % (master, master_group,
-                                                                                    ", ".join(masters)))
+            # Per joining host, worded as the role's own preflight words it.
+            errors += ["%s: node_join_master_host=%s is not a host of group '%s' (%s); set it to one of them"
+                       % (host, master, master_group, ", ".join(masters)) for host in hosts or ["(no host)"]]
     return errors
 
 
