@@ -18,7 +18,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_versions, node_profile
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import (
-    _DNS1123_LABEL, PROTOCOLS, SPEC_VARIABLES, MeshSpecError, build_spec)
+    _DNS1123_LABEL, PROTOCOLS, SPEC_VARIABLES, MeshSpecError, _dedupe, _length_problem, build_spec)
 
 # Phase -> the tags of playbooks/istio.yml that select it, and the roles it runs.
 PHASE_TAGS = {
@@ -160,14 +160,6 @@ def validate(phases, variables, specs, defaults, groups, hostvars, render=False)
     return _dedupe(errors), warnings
 
 
-def _dedupe(items):
-    out = []
-    for item in items:
-        if item not in out:
-            out.append(item)
-    return out
-
-
 def _argument_errors(role, options, variables):
     """The role's argument spec, as Ansible checks it when the role starts (user-set values only)."""
     params = {name: variables[name] for name in options if name in variables}
@@ -229,7 +221,7 @@ def _gateway_errors(values):
 
 
 def _dns_label(value):
-    return isinstance(value, str) and bool(_DNS1123_LABEL.match(value)) and len(value) <= 63
+    return isinstance(value, str) and bool(_DNS1123_LABEL.match(value)) and not _length_problem(value, _DNS1123_LABEL)
 
 
 def _int(value):
