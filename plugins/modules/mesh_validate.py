@@ -53,7 +53,7 @@ phases:
   returned: always
   sample: [istio_base, istiod, istio_gateway, network_policies, routing]
 errors:
-  description: Every problem found, C(<variable path>: <problem and what is allowed>).
+  description: "Every problem found, C(<variable path>: <problem and what is allowed>)."
   type: list
   elements: str
   returned: always
