@@ -29,8 +29,8 @@ def kube(tmp_path_factory):
 @pytest.fixture(scope="module")
 def inventories(tmp_path_factory):
     names = iv.variable_names(role_files(iv.roles_of(iv.PHASES))[0])
-    out = {"": (str(REPO / "inventory/local"), bad_inputs.inventory_facts(REPO / "inventory/local", names,
-                                                                         inventory_list)[0])}
+    local = REPO / "inventory/local"
+    out = {"": (str(local), bad_inputs.inventory_facts(local, names, inventory_list)[0])}
     for variant in ("no_gateway", "no_masters"):
         path = bad_inputs.inventory_variant(variant, tmp_path_factory.mktemp("inv") / variant, REPO)
         out[variant] = (str(path), bad_inputs.inventory_facts(path, names, inventory_list)[0])

@@ -55,6 +55,14 @@ def test_the_shipped_local_inventory_is_valid(inventories, playbook):
     assert errors == [] and warnings == []
 
 
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_the_shipped_aws_inventories_are_valid(inventories, env):
+    _, specs, defaults = inventories
+    variables, groups, hostvars = bad_inputs.inventory_facts(REPO / "inventory" / env, iv.variable_names(specs),
+                                                             inventory_list)
+    assert iv.validate(ISTIO_PHASES, variables, specs, defaults, groups, hostvars) == ([], [])
+
+
 @pytest.mark.parametrize("case", bad_inputs.CASES, ids=lambda c: "%s-%s" % (c.family, c.id))
 def test_each_bad_input_is_refused_naming_its_variable_path(inventories, case):
     errors, _ = run(inventories, case.changes, case.inventory, case.playbook)
