@@ -107,9 +107,11 @@ def variable_names(specs):
 class _Values:
     """What a variable resolves to: the user's value, else the role default (simple `{{ other }}` followed)."""
 
-    def __init__(self, variables, defaults):
+    def __init__(self, variables, defaults, raw=None):
         self.variables = variables
         self.defaults = defaults
+        # As written: a spec's str conversion would hide that YAML read 1.10 as the float 1.1.
+        self.raw = dict(defaults, **(raw if raw is not None else variables))
 
     def set_by_user(self, name):
         return name in self.variables
@@ -134,9 +136,11 @@ class _Values:
 def validate(phases, variables, specs, defaults, groups, hostvars, render=False):
     """(errors, warnings) for a run of `phases`; every error is '<path>: <problem>; <allowed>'."""
     errors, warnings = [], []
-    values = _Values(variables, defaults)
+    converted = dict(variables)
     for role in roles_of(phases):
-        errors += _argument_errors(role, specs.get(role) or {}, variables)
+        errors += _argument_errors(role, specs.get(role) or {}, variables, converted)
+    # The checks below see what the role will see: '6' from `-e name=6` is the integer 6 once the spec converted it.
+    values = _Values(converted, defaults, raw=variables)
     if any(p in SPEC_PHASES for p in phases):
         try:
             build_spec({n: variables[n] for n in SPEC_VARIABLES if n in variables})
@@ -160,10 +164,12 @@ def validate(phases, variables, specs, defaults, groups, hostvars, render=False)
     return _dedupe(errors), warnings
 
 
-def _argument_errors(role, options, variables):
+def _argument_errors(role, options, variables, converted):
     """The role's argument spec, as Ansible checks it when the role starts (user-set values only)."""
     params = {name: variables[name] for name in options if name in variables}
     result = ArgumentSpecValidator(options).validate(params, validate_role_argument_spec=True)
+    converted.update({name: value for name, value in result.validated_parameters.items()
+                      if name in params and not any("'%s'" % name in m for m in result.error_messages)})
     return ["%s (roles/%s/meta/argument_specs.yml)" % (_ARGUMENT.sub(r"\1: ", msg), role) for msg in result.error_messages]
 
 
@@ -205,7 +211,7 @@ def _istiod_errors(values):
     errors += _labels_errors("istiod_node_selector", values.get("istiod_node_selector"))
     errors += _hpa_errors(values, "istiod_autoscale_min", "istiod_autoscale_max")
     errors += _at_least("istiod_replicas", values.get("istiod_replicas"), 1)
-    errors += _tolerations_errors("istiod_tolerations", values.get("istiod_tolerations"))
+    errors += _tolerations_errors("istiod_tolerations", values.raw.get("istiod_tolerations"))
     return errors
 
 
@@ -215,7 +221,7 @@ def _gateway_errors(values):
         errors += _labels_errors(name, values.get(name))
     errors += _hpa_errors(values, "istio_gateway_autoscaling_min", "istio_gateway_autoscaling_max")
     errors += _at_least("istio_gateway_replicas", values.get("istio_gateway_replicas"), 0)
-    errors += _tolerations_errors("istio_gateway_tolerations", values.get("istio_gateway_tolerations"))
+    errors += _tolerations_errors("istio_gateway_tolerations", values.raw.get("istio_gateway_tolerations"))
     errors += _service_ports_errors(values.get("istio_gateway_service_ports"), values.get("istio_gateway_service_type"))
     return errors
 

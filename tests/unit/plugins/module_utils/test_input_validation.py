@@ -80,6 +80,15 @@ def test_every_error_of_a_batch_is_reported_at_once(inventories, batch):
     assert missing == [], (missing, errors)
 
 
+def test_values_are_checked_as_the_role_converts_them(inventories):
+    """`-e istio_gateway_autoscaling_min=2` arrives as a string; the role's spec makes it an int."""
+    errors, _ = run(inventories, {"istio_gateway_autoscaling_min": "2", "verify_aws_enabled": "true",
+                                  "verify_aws_alb_interval": "5"})
+    assert errors == []
+    errors, _ = run(inventories, {"istio_gateway_autoscaling_min": "6"})
+    assert [e for e in errors if e.startswith("istio_gateway_autoscaling_min: 6 is greater")], errors
+
+
 def test_an_unsupported_istio_version_is_a_warning_with_the_override(inventories):
     errors, warnings = run(inventories, {"istio_version": "1.25.0", "istio_allow_unsupported_version": True})
     assert errors == []
