@@ -23,6 +23,10 @@ SUPPORTED_KUBERNETES = {
     "1.30": ("1.32", "1.36"),
 }
 
+# The Istio minors this collection's roles, values and tests are built for; others need
+# istio_allow_unsupported_version (the mesh_validate action refuses them otherwise).
+SUPPORTED_ISTIO_MINORS = ("1.24",)
+
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
 
 

@@ -25,6 +25,7 @@ import copy
 import re
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm
+from ansible_collections.eco2.mesh.plugins.module_utils.node_profile import label_key_problem
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "eco2.mesh"
@@ -48,6 +49,9 @@ PROTOCOLS = ("TCP", "UDP", "SCTP")
 SCHEMES = ("internet-facing", "internal")
 TARGET_TYPES = ("instance", "ip")
 BACKEND_PROTOCOLS = ("HTTP", "HTTPS")
+# Gateway server protocols Istio accepts without TLS settings (the generated Gateway carries none: TLS ends at the ALB).
+GATEWAY_PROTOCOLS = ("HTTP", "HTTP2", "GRPC", "GRPC-WEB")
+GATEWAY_TLS_PROTOCOLS = ("HTTPS", "TLS")
 
 DEFAULT_ISTIOD_PORTS = [15010, 15012, 15014, 15017, 443]
 ISTIOD_XDS_PORT = 15012  # xDS and certificates over TLS: no sidecar starts without it, whatever the spec says
@@ -89,6 +93,8 @@ DEFAULT_ISTIOD = {"namespace": "istio-system", "pod_labels": {"app": "istiod"}, 
 DEFAULT_DNS = {"namespace": "kube-system", "pod_labels": {"k8s-app": "kube-dns"}, "port": 53}
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Service names: a DNS-1123 label that starts with a letter.
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _HOST = re.compile(r"^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$")
 _ARN = re.compile(r"^arn:aws[-a-z]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 _SUCCESS_CODES = re.compile(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
@@ -180,6 +186,10 @@ class _Checker:
         if pattern is not None and not pattern.match(value):
             self.err(path, "%s is not a valid %s" % (_fmt(value), what or "value"))
             return None
+        too_long = _length_problem(value, pattern)
+        if too_long:
+            self.err(path, "%s is not a valid %s: %s" % (_fmt(value), what or "value", too_long))
+            return None
         return value
 
     def choice(self, path, value, choices, upper=False):
@@ -222,7 +232,9 @@ class _Checker:
                 self.err("%s.%s" % (path, key), "%s is not a valid label key" % _fmt(key))
                 continue
             if not isinstance(val, str) or not _LABEL_VALUE.match(val):
-                self.err("%s.%s" % (path, key), "%s is not a valid label value (a string)" % _fmt(val))
+                hint = "; quote it in YAML ('1.10' unquoted reads as 1.1)" if not isinstance(val, str) else ""
+                self.err("%s.%s" % (path, key), "%s is not a valid label value (a string of at most 63 characters%s)"
+                         % (_fmt(val), hint))
                 continue
             out[key] = val
         if not out and not allow_empty:
@@ -255,6 +267,40 @@ class _Checker:
         return value
 
 
+def _length_problem(value, pattern):
+    """DNS names: a label has at most 63 characters, a name at most 253."""
+    if pattern in (_DNS1123_LABEL, _DNS1035_LABEL) and len(value) > 63:
+        return "%d characters, at most 63" % len(value)
+    if pattern is _HOST:
+        if len(value) > 253:
+            return "%d characters, at most 253" % len(value)
+        longest = max(value.split("."), key=len)
+        if len(longest) > 63:
+            return "the label %r has %d characters, at most 63" % (longest[:20] + "...", len(longest))
+    return None
+
+
+def _gateway_port(c, gateway):
+    """Istio's rules for the Gateway server the routing bundle generates."""
+    protocol = gateway["protocol"]
+    if protocol in GATEWAY_TLS_PROTOCOLS:
+        c.err("mesh_gateway.protocol", "%r needs TLS settings, which the generated Gateway does not carry (TLS ends at "
+              "the ALB); use one of %s" % (protocol, ", ".join(GATEWAY_PROTOCOLS)))
+    else:
+        c.choice("mesh_gateway.protocol", protocol, GATEWAY_PROTOCOLS)
+    c.str_("mesh_gateway.port_name", gateway["port_name"], what="port name")
+
+
+def _annotations(c, path, annotations):
+    for key, value in annotations.items():
+        problem = label_key_problem(key)
+        if problem:
+            c.err("%s.%s" % (path, key), "invalid annotation key: %s" % problem)
+        # Integers are written as their digits; a float would lose them (1.10 -> '1.1').
+        if isinstance(value, (float, dict, list)):
+            c.err("%s.%s" % (path, key), "%s must be a string (quote it in YAML) or null" % _fmt(value))
+
+
 def _dedupe(items):
     out = []
     for item in items:
@@ -278,6 +324,7 @@ def build_spec(variables):
     c.str_("mesh_gateway.name", gateway["name"], _DNS1123_LABEL, "object name")
     c.str_("mesh_gateway.namespace", gateway["namespace"], _DNS1123_LABEL, "namespace name")
     gateway["port"] = c.port("mesh_gateway.port", gateway["port"]) or 80
+    _gateway_port(c, gateway)
     extra_hosts = v.get("mesh_gateway_extra_hosts", gateway.get("extra_hosts"))
     extra_hosts = c.list_("mesh_gateway_extra_hosts", extra_hosts)
     for i, host in enumerate(extra_hosts):
@@ -289,7 +336,7 @@ def build_spec(variables):
     c.str_("istio_gateway_release_name", release, _DNS1123_LABEL, "Helm release name")
     selector = v.get("mesh_gateway_selector", default_gateway_selector(release if isinstance(release, str) else None))
     gateway["selector"] = c.labels("mesh_gateway_selector", selector, allow_empty=False)
-    gateway["service"] = c.str_("mesh_gateway_service", v.get("mesh_gateway_service", release), _DNS1123_LABEL,
+    gateway["service"] = c.str_("mesh_gateway_service", v.get("mesh_gateway_service", release), _DNS1035_LABEL,
                                 "Service name") or release
     if "mesh_gateway_pod_labels" in v:
         gateway["pod_labels"] = c.labels("mesh_gateway_pod_labels", v["mesh_gateway_pod_labels"], allow_empty=False)
@@ -322,7 +369,7 @@ def build_spec(variables):
             continue
         names.append(name)
         ns = c.str_(path + ".namespace", raw.get("namespace", name), _DNS1123_LABEL, "namespace name") or name
-        svc = c.str_(path + ".service", raw.get("service", "%s-api" % name), _DNS1123_LABEL, "Service name") or name
+        svc = c.str_(path + ".service", raw.get("service", "%s-api" % name), _DNS1035_LABEL, "Service name") or name
         port = c.port(path + ".port", raw.get("port", 8000)) or 8000
         prefixes = c.list_(path + ".prefixes", raw.get("prefixes", ["/api/v1/%s" % name]))
         prefixes = [p for j, p in enumerate(prefixes) if c.prefix("%s.prefixes[%d]" % (path, j), p)]
@@ -331,7 +378,7 @@ def build_spec(variables):
             rpath = "%s.routes[%d]" % (path, j)
             route = c.dict_(rpath, route, {"prefix", "service", "namespace", "port"})
             prefix = c.prefix(rpath + ".prefix", route.get("prefix"))
-            rsvc = c.str_(rpath + ".service", route.get("service", svc), _DNS1123_LABEL, "Service name")
+            rsvc = c.str_(rpath + ".service", route.get("service", svc), _DNS1035_LABEL, "Service name")
             rns = c.str_(rpath + ".namespace", route.get("namespace", ns), _DNS1123_LABEL, "namespace name")
             rport = c.port(rpath + ".port", route.get("port", port))
             if prefix and rsvc and rns and rport:
@@ -343,6 +390,8 @@ def build_spec(variables):
         hosts = c.list_(path + ".hosts", raw.get("hosts", [api_host]))
         for j, host in enumerate(hosts):
             c.str_("%s.hosts[%d]" % (path, j), host, _HOST, "host name or wildcard")
+        if "hosts" in raw and not hosts:
+            c.err(path + ".hosts", "must list at least one host (Istio refuses a VirtualService without hosts)")
         gateways = c.list_(path + ".gateways", raw.get("gateways", [gateway["ref"]]))
         domains.append({
             "name": name,
@@ -375,7 +424,7 @@ def build_spec(variables):
             "name": name,
             "host": c.str_(path + ".host", raw.get("host", "%s.%s" % (name, zone)), _HOST, "host name") or name,
             "namespace": c.str_(path + ".namespace", raw.get("namespace", name), _DNS1123_LABEL, "namespace name") or name,
-            "service": c.str_(path + ".service", raw.get("service", name), _DNS1123_LABEL, "Service name") or name,
+            "service": c.str_(path + ".service", raw.get("service", name), _DNS1035_LABEL, "Service name") or name,
             "port": c.port(path + ".port", raw.get("port", 80)) or 80,
             "prefix": c.prefix(path + ".prefix", raw.get("prefix", "/")) or "/",
         })
@@ -460,6 +509,7 @@ def build_spec(variables):
     if not isinstance(alb["extra_annotations"], dict):
         c.err("mesh_alb.extra_annotations", "must be a mapping of annotation to string (null removes one)")
         alb["extra_annotations"] = {}
+    _annotations(c, "mesh_alb.extra_annotations", alb["extra_annotations"])
 
     health_route = c.bool_("mesh_health_check_route", v.get("mesh_health_check_route"), True)
     external_dns = c.bool_("mesh_external_dns", v.get("mesh_external_dns"), True)
