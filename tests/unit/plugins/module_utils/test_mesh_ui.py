@@ -101,8 +101,8 @@ def test_no_ui_route_unless_asked():
 
 
 def test_ui_routes_become_platform_routes_to_the_chart_services():
-    routes = {r["name"]: r for r in spec(mesh_ui_routes=[{"ui": "kiali"}, {"ui": "jaeger", "host": "traces.example.org",
-                                                                          "prefix": "/jaeger"}])["platform_routes"]}
+    asked = [{"ui": "kiali"}, {"ui": "jaeger", "host": "traces.example.org", "prefix": "/jaeger"}]
+    routes = {r["name"]: r for r in spec(mesh_ui_routes=asked)["platform_routes"]}
     assert routes["kiali"] == {"name": "kiali", "host": "kiali.dev.growbin.app", "namespace": "istio-system",
                                "service": "kiali", "port": 20001, "prefix": "/"}
     assert routes["jaeger"] == {"name": "jaeger", "host": "traces.example.org", "namespace": "istio-system",
