@@ -393,4 +393,3 @@ def auth_flows(spec):
         if all((f["to"], f["port"]) != (to, jwks["port"]) or f["name"] != "jwks" for f in flows):
             flows.append(flow)
     return flows
-
