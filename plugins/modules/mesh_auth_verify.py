@@ -24,8 +24,9 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
-    description: Returns the pairs; does not run istioctl (the objects were not applied).
+    description: Can run in check mode.
     support: partial
+    details: Returns the pairs and the summary from O(spec) but does not run istioctl, because the objects were not applied.
   diff_mode:
     description: Returns no diff; it never changes anything.
     support: none
