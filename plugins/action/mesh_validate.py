@@ -8,6 +8,7 @@ import os
 
 import yaml
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.eco2.mesh.plugins.module_utils import input_validation
@@ -60,8 +61,11 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        phases = self._task.args.get("phases") or input_validation.selected_phases(
-            task_vars.get("ansible_run_tags"), task_vars.get("ansible_skip_tags"))
+        phases = self._task.args.get("phases")
+        if not phases:
+            phases = input_validation.selected_phases(task_vars.get("ansible_run_tags"), task_vars.get("ansible_skip_tags"))
+            if not boolean(self._templar.template(task_vars.get("mesh_ui_enabled", False)), strict=False):
+                phases = [p for p in phases if p not in input_validation.UI_PHASES]
         unknown = [p for p in phases if p not in input_validation.PHASES]
         if unknown:
             return dict(result, failed=True, msg="phases: %s not one of %s" % (unknown, ", ".join(input_validation.PHASES)))

@@ -30,6 +30,9 @@ PHASE_TAGS = {
     "routing": ("routing",),
     "verify_aws": ("verify_aws",),
     "injection": ("injection",),
+    "mtls_telemetry": ("mtls_telemetry",),
+    "jaeger": ("mesh_ui", "jaeger"),
+    "kiali": ("mesh_ui", "kiali"),
     "topology": ("topology",),
 }
 PHASE_ROLES = {
@@ -41,12 +44,18 @@ PHASE_ROLES = {
     "routing": ("mesh_routing",),
     "verify_aws": ("verify_aws",),
     "injection": ("sidecar_injection",),
+    "mtls_telemetry": ("mesh_mtls_telemetry",),
+    "jaeger": ("istio_release", "jaeger"),
+    "kiali": ("istio_release", "kiali"),
     "topology": ("mesh_topology",),
     "gitops": ("gitops_export",),
 }
 PHASES = tuple(PHASE_ROLES)
 # Phases that read the mesh spec (istiod: mesh_auth's provider; the gateway: mesh_gateway_selector).
-SPEC_PHASES = ("istiod", "istio_gateway", "network_policies", "routing", "verify_aws", "injection", "topology")
+SPEC_PHASES = ("istiod", "istio_gateway", "network_policies", "routing", "verify_aws", "injection", "mtls_telemetry",
+               "topology")
+# Opt-in phases (mesh_ui_enabled): their roles' arguments are checked only when they run.
+UI_PHASES = ("jaeger", "kiali")
 # Release roles: variable prefix of each.
 ISTIO_ROLES = {"istio_base": "istio_base", "istiod": "istiod", "istio_gateway": "istio_gateway"}
 # Variables read outside any role's argument spec.
