@@ -232,5 +232,3 @@ def strict_blockers(spec, pods, extra_flows=()):
 
 def _fmt_labels(labels):
     return ",".join("%s=%s" % kv for kv in sorted((labels or {}).items())) or "any pod"
-
-

@@ -66,7 +66,7 @@ def _tracing(c, raw):
     t = _section(c, "mesh_telemetry.tracing", raw, DEFAULT_TRACING)
     c.str_("mesh_telemetry.tracing.provider", t["provider"], _DNS1123_LABEL, "provider name (DNS-1123 label)")
     c.choice("mesh_telemetry.tracing.type", t["type"], TRACING_TYPES)
-    t["service"], _, t["namespace"] = _service(c, "mesh_telemetry.tracing.service", t["service"])
+    t["service"], t["service_name"], t["namespace"] = _service(c, "mesh_telemetry.tracing.service", t["service"])
     t["port"] = c.port("mesh_telemetry.tracing.port", t["port"])
     sampling = t["sampling"]
     if isinstance(sampling, bool) or not isinstance(sampling, (int, float)) or not 0 <= sampling <= 100:
@@ -103,7 +103,7 @@ def telemetry_spec(c, raw, enabled, root_namespace, istiod):
         t["tracing"] = _tracing(c, t["tracing"])
     if t["prometheus"] is not None:
         p = _section(c, "mesh_telemetry.prometheus", t["prometheus"], DEFAULT_PROMETHEUS)
-        p["service"], _, p["namespace"] = _service(c, "mesh_telemetry.prometheus.service", p["service"])
+        p["service"], p["service_name"], p["namespace"] = _service(c, "mesh_telemetry.prometheus.service", p["service"])
         p["port"] = c.port("mesh_telemetry.prometheus.port", p["port"])
         p["pod_labels"] = c.labels("mesh_telemetry.prometheus.pod_labels", p["pod_labels"], allow_empty=False)
         p["monitors"] = c.bool_("mesh_telemetry.prometheus.monitors", p["monitors"], True)
@@ -252,9 +252,9 @@ def summary_line(spec):
         return "telemetry: not managed (mesh_telemetry absent or mesh_telemetry_enabled: false)"
     parts = ["access logs %s" % ("on (envoy)" if t["access_logging"] else "off")]
     if t["tracing"]:
-        parts.append("tracing %s (%s %s:%s) at %s%%" % (t["tracing"]["provider"], t["tracing"]["type"],
-                                                         t["tracing"]["service"], t["tracing"]["port"],
-                                                         t["tracing"]["sampling"]))
+        tr = t["tracing"]
+        parts.append("tracing %s (%s %s:%s) at %s%%" % (tr["provider"], tr["type"], tr["service"], tr["port"],
+                                                        tr["sampling"]))
     else:
         parts.append("tracing off")
     return "telemetry: " + ", ".join(parts)

@@ -208,8 +208,8 @@ def test_strict_names_each_pod_without_a_ready_sidecar():
     pods = [pod("scan", "scan-api-1"), pod("scan", "scan-api-2", ("api",)), pod("auth", "auth-api-1", ready=False),
             pod("character", "character-api-1", native=True), pod("default", "other", ("web",))]
     found = strict_findings(ms.build_spec(v), pods)
-    assert [(f["object"], f["field"]) for f in found] == [("Pod scan/scan-api-2", "spec.containers"),
-                                                         ("Pod auth/auth-api-1", "spec.containers")]
+    assert [(f["object"], f["field"]) for f in found] == [
+        ("Pod scan/scan-api-2", "spec.containers"), ("Pod auth/auth-api-1", "spec.containers")]
     assert "runs no ready istio-proxy" in found[0]["message"] and "sidecar_injection" in found[0]["fix"]
     # a permissive namespace is no blocker
     v["mesh_mtls"] = {"namespaces": [{"namespace": "scan", "mode": "permissive"},
