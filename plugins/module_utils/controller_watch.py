@@ -94,3 +94,63 @@ def watch(interval=CHECK_INTERVAL, on_lost=None):
 
     threading.Thread(target=loop, name="controller-watch", daemon=True).start()
     return controller
+
+
+def descendants(pid):
+    """{pid: start time} of every live process below `pid`."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat(int(entry))
+            if stat:
+                parents.setdefault(stat[0], []).append((int(entry), stat[1]))
+    found, todo = {}, [pid]
+    while todo:
+        for kid, started in parents.get(todo.pop(), []):
+            found[kid] = started
+            todo.append(kid)
+    return found
+
+
+def _guard(controller, interval, grace):
+    known = {}
+    while alive(controller):
+        known = descendants(controller[0])
+        known.pop(os.getpid(), None)
+        time.sleep(interval)
+    # The controller is gone: what it ran (workers in sessions of their own, modules, helm) goes too.
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = [p for p, started in known.items() if (_stat(p) or (0, None))[1] == started]
+        for pid in left:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + grace
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = [p for p in left if (_stat(p) or (0, None))[1] == known[p]]
+
+
+def start_guard(interval=0.5, grace=5.0):
+    """Start a detached process that, once the controller dies, stops every process the run started
+    (Ansible's workers call setsid(), so neither the controller's death nor a kill of its process group
+    reaches them). Returns the controller's PID, or None when not under ansible."""
+    controller = find_controller()
+    if controller is None:
+        return None
+    child = os.fork()
+    if child:
+        os.waitpid(child, 0)
+        return controller[0]
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, 65536)  # ansible reads the module's output until every copy of the pipe is closed
+        _guard(controller, interval, grace)
+    finally:
+        os._exit(0)

@@ -11,7 +11,7 @@ import pytest
 from tests.lib import chart_repo, cluster as local_cluster
 from tests.lib.ansible_run import REPO, TOOLS_BIN, run_playbook
 from tests.lib.helm_state import HelmState
-from tests.lib.interrupt import PlaybookProcess
+from tests.lib.interrupt import PlaybookProcess, cmdline, outliving, start_time
 
 pytestmark = pytest.mark.slow
 
@@ -49,8 +49,8 @@ def kill_when_pending(kube, charts, release, status, **extra):
     run = PlaybookProcess(PLAYBOOK, "--tags", "istio", inventory=INVENTORY, extra_vars=istio_vars(charts, **extra),
                           env=kube.env())
     run.wait_for(seen.is_set, timeout=600, what="%s %s" % (release, status))
-    run.kill_group()
-    assert run.group_pids() == []
+    run.kill_tree()
+    assert run.tree_pids() == []
     assert helm.status(release) == status  # really left pending by the kill
     return helm
 
@@ -61,31 +61,18 @@ def helm_list(kube):
     return {r["name"]: (r["chart"], r["status"]) for r in json.loads(out)}
 
 
-def test_killed_inside_each_helm_install_and_upgrade_the_next_run_recovers(kube, charts):
+def test_killed_inside_a_helm_upgrade_the_next_run_rolls_back_then_upgrades(kube, charts):
+    # (Killed inside each cold install: test_resilience_interrupt.py.)
     old, new = chart_repo.OLDER_RELEASE, chart_repo.LOCAL_RELEASE
-    # Cold install, killed inside each of the three installs in turn: each re-run first recovers the
-    # release the previous run left pending-install (never deployed: uninstalled), then goes on.
-    for release in RELEASES:
-        helm = kill_when_pending(kube, charts, release, "pending-install", istio_version=old)
-    recovered = istio(kube, charts, istio_version=old)
-    assert recovered.rc == 0, recovered
-    assert ("release istio-system/istio-ingressgateway was pending-install at revision 1 (gateway-%s): "
-            "uninstalled (no revision was ever deployed)" % old) in recovered.stdout
-    assert helm_list(kube) == {r: ("%s-%s" % (c, old), "deployed") for r, c in zip(RELEASES, ("base", "istiod", "gateway"))}
+    assert istio(kube, charts, istio_version=old).rc == 0
+    helm = kill_when_pending(kube, charts, "istiod", "pending-upgrade", istio_version=new)
 
-    # Killed inside the upgrade of istiod: rolled back to the deployed revision, then upgraded.
-    kill_when_pending(kube, charts, "istiod", "pending-upgrade", istio_version=new)
     upgraded = istio(kube, charts, istio_version=new)
     assert upgraded.rc == 0, upgraded
-    assert "release istio-system/istiod was pending-upgrade at revision 2 (istiod-%s): rolled back to revision 1 (istiod-%s)" % (
-        new, old) in upgraded.stdout
+    assert ("release istio-system/istiod was pending-upgrade at revision 2 (istiod-%s): rolled back to revision 1 "
+            "(istiod-%s)" % (new, old)) in upgraded.stdout
     assert helm_list(kube) == {r: ("%s-%s" % (c, new), "deployed") for r, c in zip(RELEASES, ("base", "istiod", "gateway"))}
     assert helm.pending() == {}
-
-    kube.clear_requests()
-    again = istio(kube, charts, istio_version=new)
-    assert again.rc == 0 and again.changed == 0, again
-    assert kube.writes() == []
 
 
 RELEASE_PLAY = """
@@ -96,6 +83,9 @@ RELEASE_PLAY = """
     ansible_connection: local
     ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
   tasks:
+    - name: Guard
+      eco2.mesh.mesh_run_guard:
+
     - name: Install
       ansible.builtin.include_role:
         name: eco2.mesh.istio_release
@@ -111,16 +101,22 @@ RELEASE_PLAY = """
 """
 
 
-def install_release(kube, tmp_path, name, values):
+def release_play(tmp_path, name, values):
     play = tmp_path / ("%s.yml" % name)
     chart = REPO / ".tools/charts" / ("gateway-%s.tgz" % chart_repo.LOCAL_RELEASE)
     play.write_text(RELEASE_PLAY.format(name=name, chart=chart, values=json.dumps(values)))
-    return run_playbook(str(play), env=kube.env())
+    return str(play)
+
+
+def install_release(kube, tmp_path, name, values):
+    return run_playbook(release_play(tmp_path, name, values), env=kube.env())
 
 
 # The API server refuses this Service: the chart renders, helm writes the release, the apply fails.
 BAD_VALUES = {"service": {"type": "ClusterIP", "externalTrafficPolicy": "Nowhere"}}
-GOOD_VALUES = {"service": {"type": "ClusterIP"}}
+# Every node of inventory/local is tainted: the pods go to the gateway node, as istio_gateway places them.
+GOOD_VALUES = {"service": {"type": "ClusterIP"}, "nodeSelector": {"role": "ingress-gateway"},
+               "tolerations": [{"key": "role", "operator": "Equal", "value": "ingress-gateway", "effect": "NoSchedule"}]}
 
 
 def test_failed_upgrade_is_rolled_back_and_reported(kube, tmp_path):
@@ -142,3 +138,27 @@ def test_failed_first_install_is_removed_and_reported(kube, tmp_path):
     assert "Rolled back: release resilience/gw-first was failed at revision 1 (gateway-%s): uninstalled" % (
         chart_repo.LOCAL_RELEASE) in failed.stdout
     assert "gw-first" not in helm_list(kube)
+
+
+# Pods that never schedule: `helm install --wait` waits its whole timeout (2m).
+NEVER_READY = {"service": {"type": "ClusterIP"}, "nodeSelector": {"eco2.io/nowhere": "true"}}
+
+
+def test_killing_ansible_playbook_alone_stops_helm_and_the_next_run_recovers(kube, tmp_path):
+    helm = HelmState(kube.kubeconfig)
+    seen = helm.watch_for("gw-orphan", "pending-install")
+    run = PlaybookProcess(release_play(tmp_path, "gw-orphan", NEVER_READY), env=kube.env())
+    run.wait_for(seen.is_set, timeout=300, what="gw-orphan pending-install")
+    run.wait_for(lambda: any(cmdline(p).startswith(str(TOOLS_BIN / "helm")) for p in run.tree_pids()), timeout=60,
+                 what="helm running")
+    started = {p: start_time(p) for p in run.tree_pids() if p != run.proc.pid}  # worker, module, helm
+    run.kill_controller()  # ansible-playbook alone
+    assert outliving(started) == {}
+    # helm was stopped inside the install (SIGTERM: helm marks the release failed itself).
+    assert helm.status("gw-orphan") == "failed"
+
+    again = install_release(kube, tmp_path, "gw-orphan", GOOD_VALUES)
+    assert again.rc == 0, again
+    assert "release resilience/gw-orphan was failed at revision 1 (gateway-%s): uninstalled" % (
+        chart_repo.LOCAL_RELEASE) in again.stdout
+    assert helm.releases()["gw-orphan"] == (1, "deployed")

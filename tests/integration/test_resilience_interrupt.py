@@ -15,7 +15,7 @@ import pytest
 from tests.lib import chart_repo, cluster as local_cluster
 from tests.lib.ansible_run import REPO, run_playbook
 from tests.lib.helm_state import HelmState
-from tests.lib.interrupt import AuditTail, PlaybookProcess
+from tests.lib.interrupt import AuditTail, PlaybookProcess, cmdline, outliving, start_time
 from tests.lib.object_listing import differences, listing
 
 pytestmark = pytest.mark.slow
@@ -24,8 +24,6 @@ PLAYBOOK = "playbooks/istio.yml"
 INVENTORY = "inventory/local"
 SMALL_SPEC = {"mesh_domains": [{"name": "auth"}, {"name": "scan"}, {"name": "character"}],
               "sidecar_injection_wait_delay": 1}
-# Longest a module may outlive a killed ansible-playbook (its watch looks every second).
-ORPHAN_GRACE = 10
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +107,8 @@ def test_killed_at_each_point_the_next_run_converges_to_the_uninterrupted_object
         run = PlaybookProcess(PLAYBOOK, inventory=INVENTORY, extra_vars=migrate_vars(charts), env=kube.env())
         reached = arm(kube, run)
         run.wait_for(reached, timeout=600, what=point)
-        run.kill_group()
-        assert run.group_pids() == [], point
+        run.kill_tree()
+        assert run.tree_pids() == [], point
         left_pending.update(helm.pending())
     # Each kill inside helm really left its release pending (then the next run recovered it).
     assert left_pending == {r: "pending-install" for r in ("istio-base", "istiod", "istio-ingressgateway")}
@@ -150,24 +148,12 @@ def test_killing_ansible_playbook_alone_leaves_no_module_running(kube, tmp_path)
     kube.kubectl("rollout", "restart", "deployment", "-n", "scan")
     try:
         run = PlaybookProcess(str(play), env=kube.env())
-        run.wait_for(lambda: any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.group_pids()),
+        run.wait_for(lambda: any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids()),
                      timeout=120, what="the waiting module process")
         time.sleep(2)
-        assert any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.group_pids())  # still waiting
+        assert any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids())  # still waiting
+        started = {p: start_time(p) for p in run.tree_pids() if p != run.proc.pid}  # worker, module, its shell
         run.kill_controller()
-        deadline = time.monotonic() + ORPHAN_GRACE
-        while run.group_pids() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        left = {p: cmdline(p) for p in run.group_pids()}
-        run.kill_group()
-        assert left == {}
+        assert outliving(started) == {}
     finally:
         kube.kubectl("label", "namespace", "scan", "istio-injection=enabled", "--overwrite")
-
-
-def cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
