@@ -1,0 +1,73 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mesh_api_check
+short_description: Stop at once when the Kubernetes API server does not answer, naming its address
+version_added: 0.1.0
+description:
+  - Asks the API server for its version (C(GET /version)), three times at most with a short timeout each,
+    and fails within 30 seconds with the server's address and the last error when it does not answer.
+  - Without it an unreachable server showed up a minute later as a misleading task error (a Node "not found").
+  - Read only; never changes the cluster. Supports check mode.
+author:
+  - eco2.mesh maintainers (@eco2-team)
+extends_documentation_fragment:
+  - eco2.mesh.kube
+  - eco2.mesh.read_only
+options: {}
+"""
+
+EXAMPLES = r"""
+- name: Stop now if the API server does not answer
+  eco2.mesh.mesh_api_check:
+"""
+
+RETURN = r"""
+server:
+  description: The API server's address, from the kubeconfig.
+  returned: always
+  type: str
+  sample: https://10.0.1.10:6443
+git_version:
+  description: The server's version.
+  returned: success
+  type: str
+  sample: v1.31.13
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.eco2.mesh.plugins.module_utils.api_reach import check
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, _kubeconfig_path
+
+try:
+    from kubernetes import client as k8s_client, config as k8s_config
+    HAS_KUBERNETES = True
+except ImportError:
+    HAS_KUBERNETES = False
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(KUBE_ARG_SPEC), supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        from ansible.module_utils.basic import missing_required_lib
+        module.fail_json(msg=missing_required_lib("kubernetes"))
+    path = _kubeconfig_path(module.params["kubeconfig"])
+    try:
+        api_client = k8s_config.new_client_from_config(config_file=path, context=module.params["context"])
+    except Exception as exc:  # config errors have many types; report them all the same way
+        module.fail_json(msg="Cannot load the Kubernetes client configuration %s: %s" % (path, exc))
+    server = api_client.configuration.host
+    api_client.configuration.retries = False  # our attempts, not urllib3's
+    try:
+        info = check(lambda timeout: k8s_client.VersionApi(api_client).get_code(_request_timeout=timeout), server)
+    except RuntimeError as exc:
+        module.fail_json(msg="%s (kubeconfig %s)" % (exc, path), server=server)
+    module.exit_json(changed=False, server=server, git_version=info.git_version)
+
+
+if __name__ == "__main__":
+    main()
