@@ -9,7 +9,7 @@ module: mesh_run_guard
 short_description: Stop what a playbook run started when its ansible-playbook is killed
 version_added: 0.1.0
 description:
-  - Ansible's worker processes call C(setsid()): when C(ansible-playbook) is killed (even its whole process
+  - Ansible's worker processes call C(setsid), so when C(ansible-playbook) is killed (even its whole process
     group), the worker of the running task, its module and the commands the module runs (C(helm install --wait),
     a rollout wait) go on for minutes, writing to the cluster for nobody.
   - This module starts a small detached process that watches the C(ansible-playbook) above it and, once it is
