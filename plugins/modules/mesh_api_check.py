@@ -56,12 +56,14 @@ def main():
         from ansible.module_utils.basic import missing_required_lib
         module.fail_json(msg=missing_required_lib("kubernetes"))
     path = _kubeconfig_path(module.params["kubeconfig"])
+    configuration = k8s_client.Configuration()
     try:
-        api_client = k8s_config.new_client_from_config(config_file=path, context=module.params["context"])
+        k8s_config.load_kube_config(config_file=path, context=module.params["context"], client_configuration=configuration)
     except Exception as exc:  # config errors have many types; report them all the same way
         module.fail_json(msg="Cannot load the Kubernetes client configuration %s: %s" % (path, exc))
-    server = api_client.configuration.host
-    api_client.configuration.retries = False  # our attempts, not urllib3's
+    configuration.retries = False  # our bounded attempts, not urllib3's three more per attempt
+    api_client = k8s_client.ApiClient(configuration)
+    server = configuration.host
     try:
         info = check(lambda timeout: k8s_client.VersionApi(api_client).get_code(_request_timeout=timeout), server)
     except RuntimeError as exc:
