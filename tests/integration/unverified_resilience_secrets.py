@@ -1,3 +1,5 @@
+# NOT YET RUN (issue 16, out of time before the deadline): written against the real runs below but never
+# executed; pytest does not collect this file. Rename to test_resilience_secrets.py once it passes.
 """Issue 16: no secret in any output at -vvv, in Ansible's log, in rendered or exported files, or in files
 a run leaves in its temporary directory. Real runs: the Istio phases on the local cluster with a kubeconfig
 that embeds its client key (the cluster also holds a bootstrap join token and a JWT signing key), a render
