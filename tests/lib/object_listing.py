@@ -52,9 +52,11 @@ def listing(kube) -> dict:
     for kind in KINDS:
         items = json.loads(kube.kubectl("get", kind, "-A", "-o", "json").stdout)["items"]
         for obj in items:
+            meta = obj["metadata"]
             if kind == "secrets" and obj.get("type") == "helm.sh/release.v1":
                 continue
-            meta = obj["metadata"]
+            if kind == "services" and (meta.get("namespace"), meta["name"]) == ("default", "kubernetes"):
+                continue  # the API server's own Service: its targetPort is this cluster's port
             out["%s %s/%s" % (kind, meta.get("namespace", ""), meta["name"])] = _clean(obj, kind)
     return out
 
