@@ -17,7 +17,8 @@ try:
     from kubernetes import client as _k8s_client
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
     from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
+        _create_auth_spec, _create_configuration, get_api_client)
     HAS_KUBERNETES = True
 except ImportError:
     HAS_KUBERNETES = False
@@ -35,6 +36,11 @@ def cluster_access(kubeconfig=None, context=None):
     path = (kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG") or (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
             or os.path.expanduser("~/.kube/config"))
     return path, context or os.environ.get("K8S_AUTH_CONTEXT") or None
+
+
+def client_configuration(auth):
+    """kubernetes.core's client configuration for these connection options, without a request (no discovery)."""
+    return _create_configuration(_create_auth_spec(**{k: v for k, v in (auth or {}).items() if k in AUTH_ARG_SPEC}))
 
 
 class Kube:

@@ -109,20 +109,16 @@ report: {description: One line per namespace, then one per pod that is not ready
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.eco2.mesh.plugins.module_utils import injection
+from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch, injection
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
-from ansible_collections.eco2.mesh.plugins.module_utils.lifeline import Lifeline
 from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import summary_lines
 
 
 def _wait(module, kube, namespaces, reports):
     p = module.params
-    lifeline = Lifeline()
+    controller_watch.watch()  # ends this process (and its wait) once the ansible-playbook that started it is gone
     start = time.monotonic()
     while not all(r["ready"] for r in reports) and time.monotonic() - start < p["wait_timeout"]:
-        gone = lifeline.broken()
-        if gone:
-            module.fail_json(msg="Stopped waiting for the sidecars: process %d that started this module is gone" % gone)
         time.sleep(p["wait_delay"])
         reports = injection.read_reports(kube, namespaces)
     return reports, round(time.monotonic() - start, 1)

@@ -30,6 +30,16 @@ options:
     description: Fail (with the report) unless every pod in every namespace runs with a ready sidecar.
     type: bool
     default: false
+  wait_timeout:
+    description:
+      - Seconds to keep looking until every pod runs with a ready sidecar; V(0) looks once.
+      - The wait runs inside the module, which stops when the ansible-playbook that started it is killed.
+    type: int
+    default: 0
+  wait_delay:
+    description: Seconds between two looks while waiting.
+    type: int
+    default: 3
 """
 
 EXAMPLES = r"""
@@ -66,7 +76,10 @@ report:
   elements: str
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
 from ansible_collections.eco2.mesh.plugins.module_utils.injection import read_reports, restart_list
 from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import summary_lines
@@ -76,11 +89,20 @@ def main():
     argument_spec = dict(
         namespaces=dict(type="list", elements="str", required=True),
         fail_when_not_ready=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=0),
+        wait_delay=dict(type="int", default=3),
     )
     argument_spec.update(KUBE_ARG_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     kube = client_from_module(module)
-    reports = read_reports(kube, module.params["namespaces"])
+    deadline = time.monotonic() + module.params["wait_timeout"]
+    if module.params["wait_timeout"] > 0:
+        controller_watch.watch()
+    while True:
+        reports = read_reports(kube, module.params["namespaces"])
+        if all(r["ready"] for r in reports) or time.monotonic() + module.params["wait_delay"] > deadline:
+            break
+        time.sleep(module.params["wait_delay"])
     restart = restart_list(reports)
     ready = all(r["ready"] for r in reports)
     result = dict(changed=False, ready=ready, restart=restart, namespaces=reports, report=summary_lines(reports))

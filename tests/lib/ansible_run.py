@@ -51,21 +51,29 @@ def ansible_env(extra: dict | None = None) -> dict:
     return env
 
 
-def run_playbook(playbook: str, *args: str, inventory: str | None = None, extra_vars: dict | None = None,
-                 env: dict | None = None, timeout: int = 900) -> PlaybookResult:
+def playbook_cmd(playbook: str, *args: str, inventory: str | None = None, extra_vars: dict | None = None) -> list:
     cmd = [str(VENV_BIN / "ansible-playbook"), str(REPO / playbook) if not os.path.isabs(playbook) else playbook]
     if inventory:
         cmd += ["-i", inventory if os.path.isabs(inventory) else str(REPO / inventory)]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
-    cmd += list(args)
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(env), text=True, capture_output=True, timeout=timeout, check=False)
+    return cmd + list(args)
+
+
+def parse_recap(stdout: str) -> dict:
     recap = {}
-    for line in proc.stdout.splitlines():
+    for line in stdout.splitlines():
         m = _RECAP.match(line.strip())
         if m:
             recap[m["host"]] = {k: int(v) for k, v in m.groupdict().items() if k != "host"}
-    return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, recap)
+    return recap
+
+
+def run_playbook(playbook: str, *args: str, inventory: str | None = None, extra_vars: dict | None = None,
+                 env: dict | None = None, timeout: int = 900) -> PlaybookResult:
+    cmd = playbook_cmd(playbook, *args, inventory=inventory, extra_vars=extra_vars)
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(env), text=True, capture_output=True, timeout=timeout, check=False)
+    return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, parse_recap(proc.stdout))
 
 
 def inventory_list(inventory: str, env: dict | None = None) -> dict:

@@ -1,12 +1,6 @@
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
-
 from ansible_collections.eco2.mesh.plugins.module_utils import injection
-from ansible_collections.eco2.mesh.plugins.module_utils.lifeline import Lifeline
 
 NAMESPACES = [{"metadata": {"name": "auth", "labels": {"istio-injection": "enabled"}}},
               {"metadata": {"name": "scan"}},
@@ -51,31 +45,3 @@ def test_reports_group_cluster_wide_lists_by_namespace_and_name_the_restarts():
     assert injection.restart_list(reports) == [{"namespace": "scan", "deployment": "scan-api"},
                                                {"namespace": "auth", "deployment": "auth-api"}]
     assert reports[2]["ready"] is True and reports[2]["pods"] == []
-
-
-def _children(pid):
-    with open("/proc/%d/task/%d/children" % (pid, pid)) as handle:
-        return [int(p) for p in handle.read().split()]
-
-
-def test_lifeline_breaks_when_an_ancestor_is_killed():
-    # sh forks sleep (the trailing command keeps sh from exec'ing it): sleep's ancestors are sh, then us.
-    shell = subprocess.Popen(["sh", "-c", "sleep 30; true"])
-    sleeper = None
-    try:
-        deadline = time.monotonic() + 5
-        while not _children(shell.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        sleeper = _children(shell.pid)[0]
-        lifeline = Lifeline(pid=sleeper)
-        assert [pid for pid, _ in lifeline.chain[:2]] == [shell.pid, os.getpid()]
-        assert lifeline.broken() is None
-        os.kill(shell.pid, signal.SIGKILL)
-        shell.wait()
-        assert lifeline.broken() == shell.pid
-    finally:
-        if shell.poll() is None:
-            shell.kill()
-            shell.wait()
-        if sleeper:
-            os.kill(sleeper, signal.SIGKILL)  # orphaned by the kill: no longer our child

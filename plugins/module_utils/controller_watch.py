@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stop a long-running module when the ansible-playbook that started it is gone.
+
+A module runs as its own python process under an Ansible worker, itself a fork of ansible-playbook.
+SIGKILL to ansible-playbook alone leaves the worker and the module running (the worker is reparented),
+so a module that waits for minutes would keep polling, and writing, for nobody. The module watches the
+controller (the topmost ansible process above it, pinned by its start time against PID reuse) and,
+once it is gone, kills the commands it started (helm) and exits.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+CHECK_INTERVAL = 1.0
+
+
+def _stat(pid):
+    """(parent pid, start time) of a process, or None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), fields[19]
+
+
+def _is_ansible(pid):
+    """ansible-playbook (or another ansible CLI), run directly or by its interpreter."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return False
+    return any(os.path.basename(arg).startswith("ansible") for arg in argv[:2])
+
+
+def find_controller(pid=None):
+    """(pid, start time) of the topmost ansible process above `pid` (default: this process), or None."""
+    pid = os.getppid() if pid is None else pid
+    found = None
+    while pid > 1:
+        stat = _stat(pid)
+        if stat is None:
+            break
+        if _is_ansible(pid):
+            found = (pid, stat[1])
+        pid = stat[0]
+    return found
+
+
+def alive(controller):
+    stat = _stat(controller[0])
+    return stat is not None and stat[1] == controller[1]
+
+
+def _children(pid):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat(int(entry))
+            if stat and stat[0] == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def _stop_descendants(pid):
+    for kid in _children(pid):
+        _stop_descendants(kid)
+        try:
+            os.kill(kid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def watch(interval=CHECK_INTERVAL, on_lost=None):
+    """Start a daemon thread that ends this process (and the commands it started) when the controller
+    dies. Returns the controller found, or None (not under ansible: nothing to watch)."""
+    controller = find_controller()
+    if controller is None or not os.path.isdir("/proc"):
+        return None
+
+    def loop():
+        while alive(controller):
+            time.sleep(interval)
+        if on_lost:
+            on_lost()
+        _stop_descendants(os.getpid())
+        os._exit(1)
+
+    threading.Thread(target=loop, name="controller-watch", daemon=True).start()
+    return controller
+
+
+def descendants(pid):
+    """{pid: start time} of every live process below `pid`."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat(int(entry))
+            if stat:
+                parents.setdefault(stat[0], []).append((int(entry), stat[1]))
+    found, todo = {}, [pid]
+    while todo:
+        for kid, started in parents.get(todo.pop(), []):
+            found[kid] = started
+            todo.append(kid)
+    return found
+
+
+def _guard(controller, interval, grace):
+    known = {}
+    while alive(controller):
+        known = descendants(controller[0])
+        known.pop(os.getpid(), None)
+        time.sleep(interval)
+    # The controller is gone: what it ran (workers in sessions of their own, modules, helm) goes too.
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = [p for p, started in known.items() if (_stat(p) or (0, None))[1] == started]
+        for pid in left:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + grace
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = [p for p in left if (_stat(p) or (0, None))[1] == known[p]]
+
+
+def start_guard(interval=0.5, grace=5.0):
+    """Start a detached process that, once the controller dies, stops every process the run started
+    (Ansible's workers call setsid(), so neither the controller's death nor a kill of its process group
+    reaches them). Returns the controller's PID, or None when not under ansible."""
+    controller = find_controller()
+    if controller is None:
+        return None
+    child = os.fork()
+    if child:
+        os.waitpid(child, 0)
+        return controller[0]
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, 65536)  # ansible reads the module's output until every copy of the pipe is closed
+        _guard(controller, interval, grace)
+    finally:
+        os._exit(0)

@@ -1,0 +1,164 @@
+# NOT YET PASSED AS A WHOLE (issue 16, out of time): one run reached the end of the nine kill points, after
+# which the cluster held no pending release and the same objects as the reference cluster except the API
+# server's own Service (now left out of the listing); the run was cut off by a 45-minute timeout on the
+# shared machine before the final changed=0 check and the second test ran. pytest does not collect this
+# file; rename it to test_resilience_interrupt.py once it passes.
+"""Issue 16: SIGKILL the whole migration at many points of a cold converge (inside each Helm install, mid
+bundle apply, mid namespace labelling, mid restarts, ...), re-run: the cluster ends with exactly the objects
+of an uninterrupted run, no Helm release pending, and a further run is changed=0 with no write.
+Killing ansible-playbook alone leaves no module process behind.
+
+The kill points are chained on one cluster (each re-run is killed at the next point) to keep one cold
+converge's cost; a second cluster converges uninterrupted for the reference listing. The spec is the
+smallest that crosses every phase: three domains (a flow between two, the auth domain of mesh_auth)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.lib import chart_repo, cluster as local_cluster
+from tests.lib.ansible_run import REPO, run_playbook
+from tests.lib.helm_state import HelmState
+from tests.lib.interrupt import AuditTail, PlaybookProcess, cmdline, outliving, start_time
+from tests.lib.object_listing import differences, listing
+
+pytestmark = pytest.mark.slow
+
+PLAYBOOK = "playbooks/istio.yml"
+INVENTORY = "inventory/local"
+SMALL_SPEC = {"mesh_domains": [{"name": "auth"}, {"name": "scan"}, {"name": "character"}],
+              "sidecar_injection_wait_delay": 1}
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory):
+    with chart_repo.ChartRepo(tmp_path_factory.mktemp("charts"), versions=(chart_repo.LOCAL_RELEASE,)) as repo:
+        yield repo
+
+
+def seeded(workdir):
+    kube = local_cluster.start(inventory=str(REPO / INVENTORY), workdir=str(workdir))
+    seed = run_playbook("scripts/demo/seed_apps.yml", inventory=INVENTORY, extra_vars=SMALL_SPEC, env=kube.env())
+    if seed.rc != 0:
+        kube.stop()
+        raise AssertionError(str(seed))
+    return kube
+
+
+def migrate_vars(charts):
+    return dict(SMALL_SPEC, istio_chart_repo_url=charts.url)
+
+
+def migrate(kube, charts):
+    return run_playbook(PLAYBOOK, inventory=INVENTORY, extra_vars=migrate_vars(charts), env=kube.env())
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, charts):
+    kube = seeded(tmp_path_factory.mktemp("reference") / "c")
+    try:
+        done = migrate(kube, charts)
+        assert done.rc == 0, done
+        yield listing(kube)
+    finally:
+        kube.stop()
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory):
+    cluster = seeded(tmp_path_factory.mktemp("interrupted") / "c")
+    yield cluster
+    cluster.stop()
+
+
+def helm_pending(name, status):
+    def arm(kube, run):
+        return HelmState(kube.kubeconfig).watch_for(name, status).is_set
+    return arm
+
+
+def writes_of(resource, count):
+    def arm(kube, run):
+        tail = AuditTail(kube)
+        return lambda: tail.count(resource) >= count
+    return arm
+
+
+def task_started(name):
+    def arm(kube, run):
+        return lambda: run.saw("TASK [%s" % name)
+    return arm
+
+
+# In the order a cold converge reaches them; each re-run is killed at the next one.
+KILL_POINTS = [
+    ("inside helm install istio-base", helm_pending("istio-base", "pending-install")),
+    ("inside helm install istiod", helm_pending("istiod", "pending-install")),
+    ("inside helm install istio-ingressgateway", helm_pending("istio-ingressgateway", "pending-install")),
+    ("mid NetworkPolicy bundle apply", writes_of("networkpolicies", 2)),
+    ("mid routing bundle apply", writes_of("virtualservices", 1)),
+    ("mid namespace labelling", writes_of("namespaces", 1)),
+    ("mid injection restarts", writes_of("deployments", 1)),
+    ("while waiting for the sidecars", task_started("eco2.mesh.sidecar_injection : Wait until every pod")),
+    ("during the summary", task_started("Read the result from the cluster")),
+]
+
+
+def test_killed_at_each_point_the_next_run_converges_to_the_uninterrupted_objects(kube, charts, reference):
+    helm = HelmState(kube.kubeconfig)
+    left_pending = {}
+    for point, arm in KILL_POINTS:
+        run = PlaybookProcess(PLAYBOOK, inventory=INVENTORY, extra_vars=migrate_vars(charts), env=kube.env())
+        reached = arm(kube, run)
+        run.wait_for(reached, timeout=600, what=point)
+        run.kill_tree()
+        assert run.tree_pids() == [], point
+        left_pending.update(helm.pending())
+    # Each kill inside helm really left its release pending (then the next run recovered it).
+    assert left_pending == {r: "pending-install" for r in ("istio-base", "istiod", "istio-ingressgateway")}
+
+    final = migrate(kube, charts)
+    assert final.rc == 0, final
+    assert helm.pending() == {}
+    assert differences(reference, listing(kube)) == []
+
+    kube.clear_requests()
+    again = migrate(kube, charts)
+    assert again.rc == 0 and again.changed == 0, again
+    assert kube.writes() == []
+
+
+SLOW_WAIT_PLAY = """
+- name: Wait for sidecars that never come
+  hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Wait until every pod runs with a ready sidecar
+      eco2.mesh.mesh_sidecar_status:
+        namespaces: [scan]
+        wait_timeout: 300
+        wait_delay: 1
+"""
+
+
+def test_killing_ansible_playbook_alone_leaves_no_module_running(kube, tmp_path):
+    # scan's pods run without a sidecar (injection is not on for this check): the wait would last 300 s.
+    play = tmp_path / "wait.yml"
+    play.write_text(SLOW_WAIT_PLAY)
+    kube.kubectl("label", "namespace", "scan", "istio-injection-", "istio.io/rev-")
+    kube.kubectl("rollout", "restart", "deployment", "-n", "scan")
+    try:
+        run = PlaybookProcess(str(play), env=kube.env())
+        run.wait_for(lambda: any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids()),
+                     timeout=120, what="the waiting module process")
+        time.sleep(2)
+        assert any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids())  # still waiting
+        started = {p: start_time(p) for p in run.tree_pids() if p != run.proc.pid}  # worker, module, its shell
+        run.kill_controller()
+        assert outliving(started) == {}
+    finally:
+        kube.kubectl("label", "namespace", "scan", "istio-injection=enabled", "--overwrite")

@@ -1,0 +1,60 @@
+"""controller_watch on real processes: a fake controller named ansible-playbook, a module-like child."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
+
+REPO_COLLECTIONS = os.path.join(os.path.dirname(__file__), "../../../../.tools/collections")
+
+
+def test_no_controller_outside_ansible():
+    assert controller_watch.find_controller() is None
+    assert controller_watch.watch() is None
+
+
+def test_module_and_its_command_stop_when_the_controller_is_killed(tmp_path):
+    # ansible-playbook -> worker -> module (watching) -> a long command, as Ansible runs them.
+    module = tmp_path / "module.py"
+    module.write_text(textwrap.dedent(f"""
+        import subprocess, sys, time
+        sys.path.insert(0, {os.path.abspath(REPO_COLLECTIONS)!r})
+        from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
+        assert controller_watch.watch(interval=0.2) is not None
+        cmd = subprocess.Popen(["sleep", "300"])
+        open({str(tmp_path / 'pids')!r}, "w").write("%d %d" % (__import__("os").getpid(), cmd.pid))
+        time.sleep(300)
+    """))
+    worker = tmp_path / "worker.py"
+    worker.write_text("import subprocess, sys; subprocess.run([sys.executable, sys.argv[1]])\n")
+    controller = tmp_path / "ansible-playbook"
+    controller.write_text("import subprocess, sys; subprocess.run([sys.executable, sys.argv[1], sys.argv[2]])\n")
+    proc = subprocess.Popen([sys.executable, str(controller), str(worker), str(module)])
+    try:
+        deadline = time.time() + 30
+        while not (tmp_path / "pids").exists() or not (tmp_path / "pids").read_text():
+            assert time.time() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        module_pid, cmd_pid = map(int, (tmp_path / "pids").read_text().split())
+        os.kill(proc.pid, signal.SIGKILL)  # the controller alone, as `kill -9 <ansible-playbook>` does
+        proc.wait()
+        deadline = time.time() + 5
+        while (alive(module_pid) or alive(cmd_pid)) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not alive(module_pid) and not alive(cmd_pid)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
