@@ -9,8 +9,6 @@ helm), uninstalling, or failed (an install or upgrade that did not complete).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 PENDING = ("pending-install", "pending-upgrade", "pending-rollback")
 # Revisions a rollback may return to: the one serving now, or one an upgrade replaced.
@@ -55,21 +53,20 @@ class HelmError(Exception):
 class HelmCli:
     """The helm commands of the recovery, with the module's cluster access."""
 
-    def __init__(self, binary, kubeconfig=None, context=None, env=None):
+    def __init__(self, binary, run_command, kubeconfig=None, context=None):
         self.binary = binary
+        self.run_command = run_command  # the module's run_command: (argv) -> (rc, stdout, stderr)
         self.global_args = []
         if kubeconfig:
             self.global_args += ["--kubeconfig", kubeconfig]
         if context:
             self.global_args += ["--kube-context", context]
-        self.env = dict(os.environ if env is None else env)
 
     def run(self, *args):
-        cmd = [self.binary] + list(args) + self.global_args
-        proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise HelmError("%s failed (rc=%d): %s" % (" ".join(args[:2]), proc.returncode, proc.stderr.strip()))
-        return proc.stdout
+        rc, out, err = self.run_command([self.binary] + list(args) + self.global_args)
+        if rc != 0:
+            raise HelmError("%s failed (rc=%d): %s" % (" ".join(args[:2]), rc, (err or "").strip()))
+        return out
 
     def history(self, name, namespace):
         try:

@@ -84,8 +84,9 @@ _ARGUMENT = re.compile(r"^argument '([^']+)' ")
 _SIMPLE_REF = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
 
 
-def selected_phases(run_tags=None, skip_tags=None, phases=PHASE_TAGS):
+def selected_phases(run_tags=None, skip_tags=None, phases=None):
     """The phases of playbooks/istio.yml that `--tags` / `--skip-tags` leave on."""
+    phases = PHASE_TAGS if phases is None else phases
     run = set(run_tags or ["all"])
     skip = set(skip_tags or [])
     out = []

@@ -16,14 +16,15 @@ KUBE_IMP_ERR = None
 try:
     from kubernetes import client as _k8s_client
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
         _create_auth_spec, _create_configuration, get_api_client)
     HAS_KUBERNETES = True
 except ImportError:
     HAS_KUBERNETES = False
     KUBE_IMP_ERR = traceback.format_exc()
-    AUTH_ARG_SPEC = {}
+
+# Pure Python, importable without the kubernetes library (the argument spec must be there to report it missing).
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC  # noqa: E402
 
 # kubernetes.core's connection options, so one module_defaults entry serves its modules and ours.
 KUBE_ARG_SPEC = dict(AUTH_ARG_SPEC)

@@ -47,6 +47,7 @@ attributes:
     support: full
     description: Reports what it would roll back or uninstall, and does not.
   diff_mode:
+    description: Returns no diff; the report says what was rolled back or uninstalled.
     support: none
 """
 
@@ -106,7 +107,7 @@ def main():
         kubeconfig, context = cluster_access(p["kubeconfig"], p["context"])  # helm reads what kubernetes.core.helm reads
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    helm = HelmCli(binary, kubeconfig=kubeconfig, context=context)
+    helm = HelmCli(binary, module.run_command, kubeconfig=kubeconfig, context=context)
     try:
         plan = plan_recovery(helm.history(p["name"], p["namespace"]), include_failed=p["include_failed"])
         if plan and not module.check_mode:

@@ -103,7 +103,11 @@ namespaces:
   returned: always
   type: list
   elements: dict
-report: {description: One line per namespace, then one per pod that is not ready with its reason., returned: always, type: list, elements: str}
+report:
+  description: One line per namespace, then one line per pod that is not ready, with its reason.
+  returned: always
+  type: list
+  elements: str
 """
 
 import time

@@ -33,6 +33,7 @@ attributes:
     support: full
     description: Starts the guard in check mode too (it changes nothing).
   diff_mode:
+    description: Returns no diff; it changes nothing.
     support: none
 """
 

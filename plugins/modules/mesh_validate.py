@@ -29,10 +29,14 @@ options:
     default: []
 attributes:
   check_mode:
+    description: Validates the same in check mode; it never writes.
     support: full
   diff_mode:
+    description: Returns no diff.
     support: none
   platform:
+    description: Runs on the controller (an action plugin); contacts no host, cluster or cloud.
+    support: full
     platforms: all
 """
 

@@ -1,12 +1,12 @@
 """Quality gates of `make test`: each is one test so the final count includes them."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
+import ansible_collections.kubernetes.core as k8s_core
 import pytest
 import yaml
 
@@ -112,6 +112,10 @@ def test_ansible_test_sanity(built_tarball, tmp_path):
     for generated in ("MANIFEST.json", "FILES.json"):
         (tree / generated).unlink()
     shutil.copy(REPO / "galaxy.yml", tree / "galaxy.yml")
+    # The collections we depend on (galaxy.yml) beside ours, where ansible-test looks for their doc fragments
+    # and module_utils: kubernetes.core's connection options document our modules' options.
+    shutil.copytree(Path(list(k8s_core.__path__)[0]), tmp_path / "ansible_collections/kubernetes/core",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests"))
     # ansible-test fetches a pip bootstrap script from a host we cannot reach; give it a local one.
     cache = Path.home() / ".ansible/test/cache"
     cache.mkdir(parents=True, exist_ok=True)

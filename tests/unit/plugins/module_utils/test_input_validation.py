@@ -57,7 +57,7 @@ def test_the_shipped_local_inventory_is_valid(inventories, playbook):
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_the_shipped_aws_inventories_are_valid(inventories, env):
-    _, specs, defaults = inventories
+    specs, defaults = inventories[1:]
     variables, groups, hostvars = bad_inputs.inventory_facts(REPO / "inventory" / env, iv.variable_names(specs),
                                                              inventory_list)
     assert iv.validate(ISTIO_PHASES, variables, specs, defaults, groups, hostvars) == ([], [])
@@ -65,7 +65,7 @@ def test_the_shipped_aws_inventories_are_valid(inventories, env):
 
 @pytest.mark.parametrize("case", bad_inputs.CASES, ids=lambda c: "%s-%s" % (c.family, c.id))
 def test_each_bad_input_is_refused_naming_its_variable_path(inventories, case):
-    errors, _ = run(inventories, case.changes, case.inventory, case.playbook)
+    errors = run(inventories, case.changes, case.inventory, case.playbook)[0]
     assert any(case.expect in e for e in errors), errors
 
 
@@ -75,17 +75,17 @@ def test_every_error_of_a_batch_is_reported_at_once(inventories, batch):
     changes = {}
     for case in batch:
         changes.update(case.changes)
-    errors, _ = run(inventories, changes, batch[0].inventory, batch[0].playbook)
+    errors = run(inventories, changes, batch[0].inventory, batch[0].playbook)[0]
     missing = [c.id for c in batch if not any(c.expect in e for e in errors)]
     assert missing == [], (missing, errors)
 
 
 def test_values_are_checked_as_the_role_converts_them(inventories):
     """`-e istio_gateway_autoscaling_min=2` arrives as a string; the role's spec makes it an int."""
-    errors, _ = run(inventories, {"istio_gateway_autoscaling_min": "2", "verify_aws_enabled": "true",
-                                  "verify_aws_alb_interval": "5"})
+    errors = run(inventories, {"istio_gateway_autoscaling_min": "2", "verify_aws_enabled": "true",
+                               "verify_aws_alb_interval": "5"})[0]
     assert errors == []
-    errors, _ = run(inventories, {"istio_gateway_autoscaling_min": "6"})
+    errors = run(inventories, {"istio_gateway_autoscaling_min": "6"})[0]
     assert [e for e in errors if e.startswith("istio_gateway_autoscaling_min: 6 is greater")], errors
 
 

@@ -41,7 +41,7 @@ class _FakeApiServer(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def api_servers():
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _FakeApiServer) for _ in range(2)]
+    servers = [ThreadingHTTPServer(("127.0.0.1", port), _FakeApiServer) for port in (0, 0)]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for thread in threads:
         thread.start()
