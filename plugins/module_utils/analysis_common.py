@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.eco2.mesh.plugins.module_utils import k8s_objects
+from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 
 
@@ -40,6 +41,18 @@ def blocked_sides(verdict, src, dst):
     if not verdict.ingress.allowed:
         out.append("ingress into %s (isolated by %s)" % (dst["namespace"], ", ".join(verdict.ingress.selecting)))
     return out
+
+
+def blocked_flows(flows, pod_of, policies, namespaces):
+    """(flow, source pod, destination pod, blocked sides) for each flow the policies do not allow.
+
+    `pod_of(end)` turns a flow's end ({namespace, pod_labels}) into a pod ({namespace, labels}).
+    """
+    for flow in flows:
+        src, dst = pod_of(flow["from"]), pod_of(flow["to"])
+        verdict = mesh_netpol.evaluate(src, dst, flow["port"], flow["protocol"], policies, namespaces)
+        if not verdict.allowed:
+            yield flow, src, dst, blocked_sides(verdict, src, dst)
 
 
 def _labels_str(labels):

@@ -8,6 +8,8 @@ kind, every namespace at once), asks these functions what to write, and writes o
 """
 from __future__ import annotations
 
+import time
+
 from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import namespace_report
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -72,6 +74,16 @@ def read_reports(kube, targets):
     """Sidecar reports of the targets from one cluster-wide list per kind (not three calls per namespace)."""
     return namespace_reports(targets, kube.list_objects("v1", "Pod"), kube.list_objects("apps/v1", "ReplicaSet"),
                              kube.list_objects("apps/v1", "Deployment"))
+
+
+def wait_ready(kube, targets, timeout, delay, reports=None):
+    """Look again every `delay` s until every target is ready or the next look would pass `timeout`: (reports, waited s)."""
+    start = time.monotonic()
+    reports = read_reports(kube, targets) if reports is None else reports
+    while not all(r["ready"] for r in reports) and time.monotonic() - start + delay <= timeout:
+        time.sleep(delay)
+        reports = read_reports(kube, targets)
+    return reports, round(time.monotonic() - start, 1)
 
 
 def restart_list(reports):

@@ -19,7 +19,7 @@ Context keys (read from the cluster by the mesh_analyze module; absent in render
 from __future__ import annotations
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol as netpol
-from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import blocked_sides
+from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import blocked_flows
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import finding as _finding
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import ref as _ref
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_routing import PROBE_HOST
@@ -99,12 +99,8 @@ def _pod(end, spec):
 
 def _flow_findings(world, policies, where):
     out = []
-    for flow in auth_flows(world.spec):
-        src, dst = _pod(flow["from"], world.spec), _pod(flow["to"], world.spec)
-        verdict = netpol.evaluate(src, dst, flow["port"], flow["protocol"], policies, world.namespaces)
-        if verdict.allowed:
-            continue
-        blocked = blocked_sides(verdict, src, dst)
+    flows = auth_flows(world.spec)
+    for flow, src, dst, blocked in blocked_flows(flows, lambda end: _pod(end, world.spec), policies, world.namespaces):
         what = ("gateway -> ext_authz %s/%s:%s" if flow["name"] == "ext-authz" else "istiod -> JWKS %s/%s:%s") % (
             dst["namespace"], flow["protocol"], flow["port"])
         out.append(_finding(

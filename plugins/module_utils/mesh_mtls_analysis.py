@@ -18,8 +18,7 @@ Context keys (read from the cluster by mesh_analyze; absent in render mode):
 """
 from __future__ import annotations
 
-from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol as netpol
-from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import blocked_sides, finding
+from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import blocked_flows, finding
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_auth import auth_flows
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_mtls import strict_blockers
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_telemetry import telemetry_flows
@@ -77,12 +76,8 @@ def _pod(end, spec):
 
 def _flow_findings(world, policies, where, fix):
     out = []
-    for flow in telemetry_flows(world.spec):
-        src, dst = _pod(flow["from"], world.spec), _pod(flow["to"], world.spec)
-        verdict = netpol.evaluate(src, dst, flow["port"], flow["protocol"], policies, world.namespaces)
-        if verdict.allowed:
-            continue
-        blocked = blocked_sides(verdict, src, dst)
+    flows = telemetry_flows(world.spec)
+    for flow, src, dst, blocked in blocked_flows(flows, lambda end: _pod(end, world.spec), policies, world.namespaces):
         out.append(finding(
             "telemetry-flow-blocked", "Namespace %s" % dst["namespace"], "NetworkPolicy",
             "%s: %s/%s -> %s/%s on TCP %s is blocked %s: %s." % (

@@ -118,16 +118,6 @@ from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPE
 from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import summary_lines
 
 
-def _wait(module, kube, namespaces, reports):
-    p = module.params
-    controller_watch.watch()  # ends this process (and its wait) once the ansible-playbook that started it is gone
-    start = time.monotonic()
-    while not all(r["ready"] for r in reports) and time.monotonic() - start < p["wait_timeout"]:
-        time.sleep(p["wait_delay"])
-        reports = injection.read_reports(kube, namespaces)
-    return reports, round(time.monotonic() - start, 1)
-
-
 def execute(module, kube):
     p = module.params
     targets = p["namespaces"]
@@ -153,7 +143,8 @@ def execute(module, kube):
                 for item in result["restarted"]:
                     kube.merge_patch("apps/v1", "Deployment", item["deployment"], patch, namespace=item["namespace"])
         if p["wait"] and not module.check_mode:
-            reports, result["waited"] = _wait(module, kube, targets, reports)
+            controller_watch.watch()  # ends this process (and its wait) once the ansible-playbook that started it is gone
+            reports, result["waited"] = injection.wait_ready(kube, targets, p["wait_timeout"], p["wait_delay"], reports)
         result.update(ready=all(r["ready"] for r in reports), namespaces=reports, report=summary_lines(reports))
     result["changed"] = bool(result["relabelled"] or result["restarted"])
     return result

@@ -76,12 +76,10 @@ report:
   elements: str
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
-from ansible_collections.eco2.mesh.plugins.module_utils.injection import read_reports, restart_list
+from ansible_collections.eco2.mesh.plugins.module_utils.injection import restart_list, wait_ready
 from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import summary_lines
 
 
@@ -95,14 +93,9 @@ def main():
     argument_spec.update(KUBE_ARG_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     kube = client_from_module(module)
-    deadline = time.monotonic() + module.params["wait_timeout"]
     if module.params["wait_timeout"] > 0:
         controller_watch.watch()
-    while True:
-        reports = read_reports(kube, module.params["namespaces"])
-        if all(r["ready"] for r in reports) or time.monotonic() + module.params["wait_delay"] > deadline:
-            break
-        time.sleep(module.params["wait_delay"])
+    reports = wait_ready(kube, module.params["namespaces"], module.params["wait_timeout"], module.params["wait_delay"])[0]
     restart = restart_list(reports)
     ready = all(r["ready"] for r in reports)
     result = dict(changed=False, ready=ready, restart=restart, namespaces=reports, report=summary_lines(reports))

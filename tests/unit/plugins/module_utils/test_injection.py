@@ -45,3 +45,35 @@ def test_reports_group_cluster_wide_lists_by_namespace_and_name_the_restarts():
     assert injection.restart_list(reports) == [{"namespace": "scan", "deployment": "scan-api"},
                                                {"namespace": "auth", "deployment": "auth-api"}]
     assert reports[2]["ready"] is True and reports[2]["pods"] == []
+
+
+class _Cluster:
+    """Lists that turn ready on the `ready_at`-th look."""
+
+    def __init__(self, ready_at):
+        self.looks, self.ready_at = 0, ready_at
+
+    def list_objects(self, api_version, kind):
+        if kind == "Pod":
+            self.looks += 1
+            containers = ["api", "istio-proxy"] if self.looks >= self.ready_at else ["api"]
+            pod = _pod("scan", "scan-api-1", containers, "scan-api-rs")
+            pod["metadata"]["annotations"] = {"sidecar.istio.io/status": "{}"}
+            return [pod]
+        if kind == "ReplicaSet":
+            return [{"metadata": {"name": "scan-api-rs", "namespace": "scan",
+                                  "ownerReferences": [{"kind": "Deployment", "name": "scan-api"}]}}]
+        return []
+
+
+def test_wait_ready_looks_again_until_ready():
+    cluster = _Cluster(ready_at=3)
+    reports, waited = injection.wait_ready(cluster, ["scan"], timeout=5, delay=0.01)
+    assert reports[0]["ready"] and cluster.looks == 3 and waited < 5
+
+
+def test_wait_ready_with_no_time_looks_once_and_reports_not_ready():
+    cluster = _Cluster(ready_at=2)
+    reports = injection.wait_ready(cluster, ["scan"], timeout=0, delay=3)[0]
+    assert not reports[0]["ready"] and cluster.looks == 1
+    assert reports[0]["restart"] == ["scan-api"]
