@@ -23,9 +23,10 @@ from tests.lib.ansible_run import TOOLS_BIN, run_playbook
 pytestmark = pytest.mark.slow
 
 REPO_URL = "https://git.example.com/eco2/gitops.git"
-# What exists before the mesh apps sync: Argo CD's namespace, the platform UIs' namespaces, and
-# istio-system (created by the istio-base app's CreateNamespace=true in wave 4).
-PRE_EXISTING = ("argocd", "grafana", "istio-system")
+# What exists before the mesh apps sync: Argo CD's namespace, the platform UIs' namespaces, Prometheus'
+# namespace (mesh_telemetry's NetworkPolicies land there), and istio-system (created by the istio-base
+# app's CreateNamespace=true in wave 4).
+PRE_EXISTING = ("argocd", "grafana", "prometheus", "istio-system")
 
 
 def export_dev(tmp_path: Path) -> Path:

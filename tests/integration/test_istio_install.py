@@ -187,9 +187,11 @@ def test_render_mode_contacts_no_cluster(tmp_path, inventory, zone):
     assert istiod["pilot"]["autoscaleEnabled"] is False and istiod["pilot"]["replicaCount"] == 1
     assert istiod["pilot"]["resources"] == {"requests": {"cpu": "100m", "memory": "512Mi"},
                                             "limits": {"cpu": "500m", "memory": "1Gi"}}
-    # the spec's ext_authz provider (mesh_auth), declared once in inventory/shared
-    assert istiod["meshConfig"]["extensionProviders"] == [{"name": "eco2-ext-authz", "envoyExtAuthzGrpc": {
-        "service": "auth-api.auth.svc.cluster.local", "port": 9001, "timeout": "2s", "failOpen": False}}]
+    # the spec's providers, each declared once in inventory/shared: ext_authz (mesh_auth), tracing (mesh_telemetry)
+    assert istiod["meshConfig"]["extensionProviders"] == [
+        {"name": "eco2-ext-authz", "envoyExtAuthzGrpc": {
+            "service": "auth-api.auth.svc.cluster.local", "port": 9001, "timeout": "2s", "failOpen": False}},
+        {"name": "jaeger", "zipkin": {"service": "jaeger-collector.istio-system.svc.cluster.local", "port": 9411}}]
     gateway = yaml.safe_load((out / "helm/istio-ingressgateway.values.yaml").read_text())
     assert gateway["nodeSelector"] == {"role": "ingress-gateway"}
     assert gateway["service"]["type"] == "NodePort"

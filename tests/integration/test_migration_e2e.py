@@ -198,8 +198,15 @@ def test_whole_playbook_renders_every_phase_without_a_cluster(tmp_path, env):
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert files == ["helm/istio-base.values.yaml", "helm/istio-ingressgateway.values.yaml", "helm/istiod.values.yaml",
                      "helm/releases.yaml", "manifests/07-network-policies.yaml", "manifests/50-routing.yaml",
-                     "manifests/60-sidecar-injection.yaml", "nodes/k8s-ingress-gateway.kubelet.conf",
+                     "manifests/60-sidecar-injection.yaml", "manifests/70-mtls-telemetry.yaml",
+                     "nodes/k8s-ingress-gateway.kubelet.conf",
                      "topology/topology.mmd", "topology/topology.svg"]
     namespaces = list(yaml.safe_load_all((out / "manifests/60-sidecar-injection.yaml").read_text()))
     assert [n["metadata"]["name"] for n in namespaces] == DOMAINS
     assert all(n["metadata"]["labels"] == {"istio-injection": "enabled"} for n in namespaces)
+    # mesh_mtls_mode permissive (the first stage), the mesh-default Telemetry and the Prometheus Operator monitors
+    mtls = list(yaml.safe_load_all((out / "manifests/70-mtls-telemetry.yaml").read_text()))
+    assert [(o["kind"], o["metadata"]["namespace"]) for o in mtls] == [
+        ("PeerAuthentication", "istio-system"), ("Telemetry", "istio-system"), ("PodMonitor", "istio-system"),
+        ("ServiceMonitor", "istio-system")]
+    assert mtls[0]["spec"]["mtls"] == {"mode": "PERMISSIVE"}

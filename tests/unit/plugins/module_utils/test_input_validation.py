@@ -89,6 +89,19 @@ def test_values_are_checked_as_the_role_converts_them(inventories):
     assert [e for e in errors if e.startswith("istio_gateway_autoscaling_min: 6 is greater")], errors
 
 
+@pytest.mark.parametrize("phase", ["istiod", "istio_gateway"])
+def test_a_release_role_alone_needs_only_the_spec_parts_it_reads(inventories, phase):
+    """Molecule runs istiod or the gateway without an inventory: no zone, domains or certificate to require."""
+    specs, defaults = inventories[1:]
+    assert iv.validate([phase], {}, specs, defaults, {}, {}) == ([], [])
+    errors = iv.validate([phase], {"mesh_telemetry": {"tracing": "yes"}, "mesh_gateway_selector": {}},
+                         specs, defaults, {}, {})[0]
+    assert [e for e in errors if e.startswith(("mesh_telemetry", "mesh_gateway_selector"))], errors
+    assert not [e for e in errors if e.startswith(("mesh_zone", "mesh_domains", "mesh_alb_certificate_arn"))], errors
+    whole = iv.validate([phase, "routing"], {}, specs, defaults, {}, {})[0]
+    assert {e.split(":")[0] for e in whole} >= {"mesh_zone", "mesh_domains", "mesh_alb_certificate_arn"}, whole
+
+
 def test_an_unsupported_istio_version_is_a_warning_with_the_override(inventories):
     errors, warnings = run(inventories, {"istio_version": "1.25.0", "istio_allow_unsupported_version": True})
     assert errors == []
