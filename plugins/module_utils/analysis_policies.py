@@ -28,6 +28,15 @@ def _workloads(world):
     return out
 
 
+def _blocked_side(v, src, dst, policies, nss, first="Egress"):
+    """(object, field, names, direction) of the side that blocks src -> dst (`first` when both do)."""
+    egress = (v.egress, "Egress", src["namespace"], dst)
+    ingress = (v.ingress, "Ingress", dst["namespace"], src)
+    order = (egress, ingress) if first == "Egress" else (ingress, egress)
+    side, direction, ns, other = order[0] if not order[0][0] else order[1]
+    return _blocking(side, ns, direction, policies, other, nss) + (direction,)
+
+
 def _blocking(side, namespace, direction, policies=None, other=None, namespaces=None):
     """(object, field, names) of the policy to fix: the isolating policy whose rules reach `other`, else the first."""
     names = side.selecting or ["(none)"]
@@ -87,9 +96,7 @@ def check_policies(world):
         blocked = [p for p in istiod_ports if not netpol.evaluate(pod, istiod, p, "TCP", indexed, nss)]
         if blocked:
             v = netpol.evaluate(pod, istiod, blocked[0], "TCP", indexed, nss)
-            side, direction, ns, other = ((v.egress, "Egress", w["namespace"], istiod) if not v.egress
-                                          else (v.ingress, "Ingress", istiod_ns, pod))
-            obj, field, names = _blocking(side, ns, direction, policies, other, nss)
+            obj, field, names, direction = _blocked_side(v, pod, istiod, policies, nss)
             out.append(finding(
                 "istiod-egress", obj, field,
                 "sidecars in meshed namespace %s cannot reach istiod (%s, %s) on TCP %s (%s isolated by %s); they "
@@ -101,9 +108,7 @@ def check_policies(world):
         dns_blocked = [proto for proto in ("UDP", "TCP") if not netpol.evaluate(pod, dns, dns_port, proto, indexed, nss)]
         if dns_blocked:
             v = netpol.evaluate(pod, dns, dns_port, dns_blocked[0], indexed, nss)
-            side, direction, ns, other = ((v.egress, "Egress", w["namespace"], dns) if not v.egress
-                                          else (v.ingress, "Ingress", dns_ns, pod))
-            obj, field, names = _blocking(side, ns, direction, policies, other, nss)
+            obj, field, names, direction = _blocked_side(v, pod, dns, policies, nss)
             deny = [p for p in policies if _ns(p) == w["namespace"] and _is_default_deny_egress(p)]
             check = "default-deny-dns" if deny else "dns-egress"
             if deny:
@@ -119,9 +124,7 @@ def check_policies(world):
         for port in w["ports"]:
             v = netpol.evaluate(gw_pod, dict(pod, ports=[]), port, "TCP", indexed, nss)
             if not v:
-                side, direction, ns, other = ((v.ingress, "Ingress", w["namespace"], gw_pod) if not v.ingress
-                                              else (v.egress, "Egress", gw_ns, pod))
-                obj, field, names = _blocking(side, ns, direction, policies, other, nss)
+                obj, field, names, direction = _blocked_side(v, gw_pod, pod, policies, nss, first="Ingress")
                 out.append(finding(
                     "gateway-ingress", obj, field,
                     "gateway pods (%s, %s) cannot reach %s in %s on TCP %s (%s isolated by %s): routes to %s fail."
@@ -222,20 +225,19 @@ def _flow_finding(src, dst, port, proto, policies, nss, what, declared):
     v = netpol.evaluate(src, dst, port, proto, policies, nss)
     if v.allowed:
         return None
-    if v.egress.allowed and not v.ingress.allowed:
-        obj, field, names = _blocking(v.ingress, dst["namespace"], "Ingress", policies, src, nss)
+    if v.egress.allowed != v.ingress.allowed:
+        # One side allows the call: name the other side's blocking policy, on the namespace it isolates.
+        if v.egress.allowed:
+            (here, there), side, blocked = (src, dst), "Ingress", v.ingress
+            allowed_as, blocked_as = "egress from %s" % src["namespace"], "ingress into %s" % dst["namespace"]
+        else:
+            (here, there), side, blocked = (dst, src), "Egress", v.egress
+            allowed_as, blocked_as = "ingress into %s" % dst["namespace"], "egress from %s" % src["namespace"]
+        obj, field, names = _blocking(blocked, there["namespace"], side, policies, here, nss)
         return finding(
             "flow-one-sided", obj, field,
-            "%s: egress from %s is allowed but ingress into %s on %s/%s is not (isolated by %s); the call times out."
-            % (what, src["namespace"], dst["namespace"], proto, port, names),
-            "write both sides: declare it in mesh_flows ({from: <%s domain>, to: <%s domain>, port: %s, protocol: %s})"
-            % (src["namespace"], dst["namespace"], port, proto))
-    if v.ingress.allowed and not v.egress.allowed:
-        obj, field, names = _blocking(v.egress, src["namespace"], "Egress", policies, dst, nss)
-        return finding(
-            "flow-one-sided", obj, field,
-            "%s: ingress into %s is allowed but egress from %s on %s/%s is not (isolated by %s); the call times out."
-            % (what, dst["namespace"], src["namespace"], proto, port, names),
+            "%s: %s is allowed but %s on %s/%s is not (isolated by %s); the call times out."
+            % (what, allowed_as, blocked_as, proto, port, names),
             "write both sides: declare it in mesh_flows ({from: <%s domain>, to: <%s domain>, port: %s, protocol: %s})"
             % (src["namespace"], dst["namespace"], port, proto))
     if declared:

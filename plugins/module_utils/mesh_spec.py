@@ -260,6 +260,20 @@ class _Checker:
             return []
         return value
 
+    def named(self, var, raw_list, keys, taken, strings=False):
+        """(path, item, name) of each mapping of `var` whose name is valid and not yet in `taken` (which grows)."""
+        for i, raw in enumerate(self.list_(var, raw_list)):
+            path = "%s[%d]" % (var, i)
+            raw = self.dict_(path, {"name": raw} if strings and isinstance(raw, str) else raw, keys)
+            name = self.str_(path + ".name", raw.get("name"), _DNS1123_LABEL, "DNS-1123 label")
+            if not name:
+                continue
+            if name in taken:
+                self.err(path + ".name", "%r is declared twice" % name)
+                continue
+            taken.append(name)
+            yield path, raw, name
+
     def prefix(self, path, value):
         if not isinstance(value, str) or not value.startswith("/"):
             self.err(path, "%s must be a URI path prefix starting with '/'" % _fmt(value))
@@ -351,23 +365,11 @@ def build_spec(variables):
     domains = []
     names = []
     default_deny = c.bool_("mesh_network_policy_default_deny", v.get("mesh_network_policy_default_deny"), False)
-    raw_domains = c.list_("mesh_domains", v.get("mesh_domains"))
     if "mesh_domains" not in v:
         c.err("mesh_domains", "is required (a list of {name, namespace, service, port, prefixes})")
     domain_keys = {"name", "namespace", "service", "port", "prefixes", "routes", "hosts", "meshed",
                    "pod_labels", "default_deny", "gateways"}
-    for i, raw in enumerate(raw_domains):
-        path = "mesh_domains[%d]" % i
-        if isinstance(raw, str):
-            raw = {"name": raw}
-        raw = c.dict_(path, raw, domain_keys)
-        name = c.str_(path + ".name", raw.get("name"), _DNS1123_LABEL, "DNS-1123 label")
-        if not name:
-            continue
-        if name in names:
-            c.err(path + ".name", "%r is declared twice" % name)
-            continue
-        names.append(name)
+    for path, raw, name in c.named("mesh_domains", v.get("mesh_domains"), domain_keys, names, strings=True):
         ns = c.str_(path + ".namespace", raw.get("namespace", name), _DNS1123_LABEL, "namespace name") or name
         svc = c.str_(path + ".service", raw.get("service", "%s-api" % name), _DNS1035_LABEL, "Service name") or name
         port = c.port(path + ".port", raw.get("port", 8000)) or 8000
@@ -410,16 +412,8 @@ def build_spec(variables):
     platform = []
     raw_platform = v.get("mesh_platform_routes", DEFAULT_PLATFORM_ROUTES)
     pnames = []
-    for i, raw in enumerate(c.list_("mesh_platform_routes", raw_platform)):
-        path = "mesh_platform_routes[%d]" % i
-        raw = c.dict_(path, raw, {"name", "host", "namespace", "service", "port", "prefix"})
-        name = c.str_(path + ".name", raw.get("name"), _DNS1123_LABEL, "DNS-1123 label")
-        if not name:
-            continue
-        if name in pnames:
-            c.err(path + ".name", "%r is declared twice" % name)
-            continue
-        pnames.append(name)
+    keys = {"name", "host", "namespace", "service", "port", "prefix"}
+    for path, raw, name in c.named("mesh_platform_routes", raw_platform, keys, pnames):
         platform.append({
             "name": name,
             "host": c.str_(path + ".host", raw.get("host", "%s.%s" % (name, zone)), _HOST, "host name") or name,

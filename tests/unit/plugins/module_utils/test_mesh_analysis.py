@@ -326,6 +326,7 @@ def test_flow_one_sided_from_a_hand_written_egress():
     (f,) = only(run(spec, checks=["network_policies"], live=[half]), "flow-one-sided")
     assert f["object"] == "NetworkPolicy chat/mesh-allow-gateway-ingress" and f["field"] == "spec.ingress"
     assert "egress to chat allowed by NetworkPolicy image/image-to-chat" in f["message"]
+    assert "egress from image is allowed but ingress into chat on TCP/8000 is not" in f["message"]
     assert "mesh_flows" in f["fix"]
 
 
@@ -337,6 +338,7 @@ def test_flow_one_sided_ingress_without_egress():
                 "ports": [{"port": 8000}]}]}}
     (f,) = only(run(spec, checks=["network_policies"], live=[half]), "flow-one-sided")
     assert f["object"].startswith("NetworkPolicy auth/") and f["field"] == "spec.egress"
+    assert "ingress into my is allowed but egress from auth on TCP/8000 is not" in f["message"]
 
 
 def test_declared_flow_with_one_side_removed():
