@@ -54,7 +54,7 @@ PHASES = tuple(PHASE_ROLES)
 # Phases that read the whole mesh spec.
 SPEC_PHASES = ("network_policies", "routing", "verify_aws", "injection", "mtls_telemetry", "topology")
 # Phases that read parts of it (istiod: the mesh_auth and mesh_telemetry providers; the gateway: mesh_gateway_selector):
-# the parts they read are checked, but a role run alone (a Molecule scenario) needs no zone, domains or certificate.
+# a role run alone (a Molecule scenario) needs no zone, domains or certificate; whatever is set is still checked.
 PARTIAL_SPEC_PHASES = ("istiod", "istio_gateway")
 WHOLE_SPEC_REQUIRED = ("mesh_zone", "mesh_domains", "mesh_alb_certificate_arn")
 # Opt-in phases (mesh_ui_enabled): their roles' arguments are checked only when they run.
@@ -178,7 +178,7 @@ def _spec_errors(variables, whole):
     try:
         build_spec({n: variables[n] for n in SPEC_VARIABLES if n in variables})
     except MeshSpecError as exc:
-        unset = () if whole else tuple("%s: is required" % n for n in WHOLE_SPEC_REQUIRED if n not in variables)
+        unset = () if whole else tuple("%s: is required" % n for n in WHOLE_SPEC_REQUIRED if variables.get(n) is None)
         return [e for e in exc.errors if not e.startswith(unset)]
     return []
 

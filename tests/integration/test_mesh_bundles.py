@@ -182,7 +182,7 @@ def test_render_mode_writes_the_manifests(tmp_path, env, zone):
     routing = list(yaml.safe_load_all((out / "manifests/50-routing.yaml").read_text()))
     # mesh_auth (on in dev/prod): 4 auth flow policies and istio-system's 2 allow-undeclared; 3 auth objects.
     # mesh_telemetry (on in dev/prod): prometheus' 2 allow-undeclared; in the 8 sidecar namespaces (7 domains and
-    # istio-system) Prometheus in on 15020 and 15090 and traces out to 9411; 11 one-sided pairs (Kiali to istiod,
+    # istio-system) Prometheus may come in on 15020 and 15090 and traces go out to 9411; 11 one-sided pairs (Kiali to istiod,
     # Jaeger and Prometheus: 6; Prometheus to istiod: 2, to the sidecars: 2; the collector's ingress: 1).
     telemetry = 2 + 8 * 3 + 11
     assert len(policies) == 7 * 11 + 2 + 6 + telemetry and {p["kind"] for p in policies} == {"NetworkPolicy"}

@@ -94,6 +94,8 @@ def test_a_release_role_alone_needs_only_the_spec_parts_it_reads(inventories, ph
     """Molecule runs istiod or the gateway without an inventory: no zone, domains or certificate to require."""
     specs, defaults = inventories[1:]
     assert iv.validate([phase], {}, specs, defaults, {}, {}) == ([], [])
+    unset = {"mesh_zone": None, "mesh_domains": None, "mesh_alb_certificate_arn": None}  # `mesh_zone:` in YAML
+    assert iv.validate([phase], unset, specs, defaults, {}, {}) == ([], [])
     errors = iv.validate([phase], {"mesh_telemetry": {"tracing": "yes"}, "mesh_gateway_selector": {}},
                          specs, defaults, {}, {})[0]
     assert [e for e in errors if e.startswith(("mesh_telemetry", "mesh_gateway_selector"))], errors
