@@ -223,30 +223,23 @@ def _check_flows(world, workloads, policies, nss):
 
 def _flow_finding(src, dst, port, proto, policies, nss, what, declared):
     v = netpol.evaluate(src, dst, port, proto, policies, nss)
-    if v.allowed:
+    one_sided = v.egress.allowed != v.ingress.allowed
+    if v.allowed or not (one_sided or declared):
         return None
-    if v.egress.allowed != v.ingress.allowed:
-        # One side allows the call: name the other side's blocking policy, on the namespace it isolates.
-        if v.egress.allowed:
-            (here, there), side, blocked = (src, dst), "Ingress", v.ingress
-            allowed_as, blocked_as = "egress from %s" % src["namespace"], "ingress into %s" % dst["namespace"]
-        else:
-            (here, there), side, blocked = (dst, src), "Egress", v.egress
-            allowed_as, blocked_as = "ingress into %s" % dst["namespace"], "egress from %s" % src["namespace"]
-        obj, field, names = _blocking(blocked, there["namespace"], side, policies, here, nss)
+    obj, field, names, direction = _blocked_side(v, src, dst, policies, nss)
+    if one_sided:
+        egress, ingress = "egress from %s" % src["namespace"], "ingress into %s" % dst["namespace"]
+        allowed_as, blocked_as = (egress, ingress) if direction == "Ingress" else (ingress, egress)
         return finding(
             "flow-one-sided", obj, field,
             "%s: %s is allowed but %s on %s/%s is not (isolated by %s); the call times out."
             % (what, allowed_as, blocked_as, proto, port, names),
             "write both sides: declare it in mesh_flows ({from: <%s domain>, to: <%s domain>, port: %s, protocol: %s})"
             % (src["namespace"], dst["namespace"], port, proto))
-    if declared:
-        obj, field, names = _blocking(v.egress, src["namespace"], "Egress", policies, dst, nss)
-        return finding("flow-blocked", obj, field,
-                       "%s is blocked on both sides (egress by %s, ingress by %s)."
-                       % (what, names, ", ".join(v.ingress.selecting)),
-                       "allow egress in %s and ingress in %s on %s/%s" % (src["namespace"], dst["namespace"], proto, port))
-    return None
+    return finding("flow-blocked", obj, field,
+                   "%s is blocked on both sides (egress by %s, ingress by %s)."
+                   % (what, names, ", ".join(v.ingress.selecting)),
+                   "allow egress in %s and ingress in %s on %s/%s" % (src["namespace"], dst["namespace"], proto, port))
 
 
 def check_newly_denied(world):

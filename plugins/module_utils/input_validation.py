@@ -56,7 +56,6 @@ SPEC_PHASES = ("network_policies", "routing", "verify_aws", "injection", "mtls_t
 # Phases that read parts of it (istiod: the mesh_auth and mesh_telemetry providers; the gateway: mesh_gateway_selector):
 # a role run alone (a Molecule scenario) needs no zone, domains or certificate; whatever is set is still checked.
 PARTIAL_SPEC_PHASES = ("istiod", "istio_gateway")
-WHOLE_SPEC_REQUIRED = ("mesh_zone", "mesh_domains", "mesh_alb_certificate_arn")
 # Opt-in phases (mesh_ui_enabled): their roles' arguments are checked only when they run.
 UI_PHASES = ("jaeger", "kiali")
 # Release roles: variable prefix of each.
@@ -155,7 +154,11 @@ def validate(phases, variables, specs, defaults, groups, hostvars, render=False)
     # The checks below see what the role will see: '6' from `-e name=6` is the integer 6 once the spec converted it.
     values = _Values(converted, defaults, raw=variables)
     if any(p in SPEC_PHASES + PARTIAL_SPEC_PHASES for p in phases):
-        errors += _spec_errors(variables, whole=any(p in SPEC_PHASES for p in phases))
+        try:
+            build_spec({n: variables[n] for n in SPEC_VARIABLES if n in variables},
+                       whole=any(p in SPEC_PHASES for p in phases))
+        except MeshSpecError as exc:
+            errors += exc.errors
     for phase, prefix in ISTIO_ROLES.items():
         if phase in phases:
             errors += _istio_release_errors(values, prefix, warnings)
@@ -172,15 +175,6 @@ def validate(phases, variables, specs, defaults, groups, hostvars, render=False)
     if "gitops" in phases:
         errors += _gitops_errors(values)
     return _dedupe(errors), warnings
-
-
-def _spec_errors(variables, whole):
-    try:
-        build_spec({n: variables[n] for n in SPEC_VARIABLES if n in variables})
-    except MeshSpecError as exc:
-        unset = () if whole else tuple("%s: is required" % n for n in WHOLE_SPEC_REQUIRED if variables.get(n) is None)
-        return [e for e in exc.errors if not e.startswith(unset)]
-    return []
 
 
 def _argument_errors(role, options, variables, converted):

@@ -323,12 +323,16 @@ def _dedupe(items):
     return out
 
 
-def build_spec(variables):
-    """Validate and normalise the mesh inventory variables. Raises MeshSpecError."""
+def build_spec(variables, whole=True):
+    """Validate and normalise the mesh inventory variables. Raises MeshSpecError.
+
+    whole=False: for a role that reads only parts of the spec (istiod, the gateway) the zone, the domains and the
+    certificate are not required; whatever is set is still checked.
+    """
     v = {k: val for k, val in (variables or {}).items() if val is not None}
     c = _Checker()
 
-    zone = c.str_("mesh_zone", v.get("mesh_zone"), _HOST, "DNS zone (e.g. dev.growbin.app)")
+    zone = c.str_("mesh_zone", v.get("mesh_zone"), _HOST, "DNS zone (e.g. dev.growbin.app)", required=whole)
     zone = zone or "invalid.zone"
 
     # -- gateway identity ------------------------------------------------
@@ -365,7 +369,7 @@ def build_spec(variables):
     domains = []
     names = []
     default_deny = c.bool_("mesh_network_policy_default_deny", v.get("mesh_network_policy_default_deny"), False)
-    if "mesh_domains" not in v:
+    if "mesh_domains" not in v and whole:
         c.err("mesh_domains", "is required (a list of {name, namespace, service, port, prefixes})")
     domain_keys = {"name", "namespace", "service", "port", "prefixes", "routes", "hosts", "meshed",
                    "pod_labels", "default_deny", "gateways"}
@@ -486,7 +490,8 @@ def build_spec(variables):
         c.err("mesh_alb.listen_ports", "must list at least one listener, e.g. [{HTTPS: 443}]")
     if https or alb["certificate_arn"] is not None:
         c.str_("mesh_alb_certificate_arn", alb["certificate_arn"], _ARN,
-               "ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>); set it per environment in mesh_env.yml")
+               "ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>); set it per environment in mesh_env.yml",
+               required=whole)
     c.str_("mesh_alb.group_name", alb["group_name"], re.compile(r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$"), "ALB group name")
     if isinstance(alb["group_order"], bool) or not isinstance(alb["group_order"], int) or not 1 <= alb["group_order"] <= 1000:
         c.err("mesh_alb.group_order", "%s is not an integer between 1 and 1000" % _fmt(alb["group_order"]))
