@@ -74,15 +74,15 @@ fi
 #    kwok, pilot-discovery and istioctl (Istio 1.24), each built from its pinned tools module.
 #    Go 1.27 changes json defaults that this code predates: stay on the machine's toolchain.
 export GOTOOLCHAIN=local
-build_tools() {  # module dir, ldflags, packages...
+build_tools() {  # module dir, ldflags, packages... (OUT_NAME: the binary's name, for a single package)
   local dir=$1 ldflags=$2; shift 2
   local stamp="$TOOLS/stamps/go-$(basename "$dir")-$(cat "$dir/go.mod" "$dir/go.sum" <(echo "$ldflags" "$*") | sha256sum | cut -c1-16)"
   local bin missing=0
-  for pkg in "$@"; do bin="$TOOLS/bin/$(basename "$pkg")"; [ -x "$bin" ] || missing=1; done
+  for pkg in "$@"; do bin="$TOOLS/bin/${OUT_NAME:-$(basename "$pkg")}"; [ -x "$bin" ] || missing=1; done
   if [ -e "$stamp" ] && [ "$missing" = 0 ]; then return; fi
   say "building $(for p in "$@"; do printf '%s ' "$(basename "$p")"; done)from tools/$(basename "$dir") (first build: several minutes)"
   local start=$SECONDS
-  (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" ${GO_TAGS:+-tags=$GO_TAGS} -o "$TOOLS/bin/" "$@")
+  (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" ${GO_TAGS:+-tags=$GO_TAGS} -o "$TOOLS/bin/${OUT_NAME:-}" "$@")
   rm -f "$TOOLS/stamps/go-$(basename "$dir")-"*
   touch "$stamp"
   say "built in $((SECONDS - start)) s"
@@ -100,6 +100,8 @@ istio_ld="$istio_ld -X istio.io/istio/pkg/version.buildHub=docker.io/istio -X is
 GO_TAGS=vtprotobuf,disable_pgv build_tools tools/istio "$istio_ld" istio.io/istio/pilot/cmd/pilot-discovery \
   istio.io/istio/istioctl/cmd/istioctl
 build_tools tools/kwok "" sigs.k8s.io/kwok/cmd/kwok
+# Toxiproxy, the API-fault tests' TCP proxy: its command is cmd/server, so it gets a name of its own.
+OUT_NAME=toxiproxy-server build_tools tools/toxiproxy "" github.com/Shopify/toxiproxy/v2/cmd/server
 "$TOOLS/bin/kube-apiserver" --version | grep -q "$K8S" || { echo "bootstrap: kube-apiserver is not $K8S" >&2; exit 1; }
 "$VENV/bin/python" tests/lib/istio_charts.py "$TOOLS/charts"
 "$VENV/bin/python" tests/lib/argocd_crds.py >/dev/null  # Argo CD's Application CRD into the Go module cache

@@ -29,6 +29,14 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 # kubernetes.core's connection options, so one module_defaults entry serves its modules and ours.
 KUBE_ARG_SPEC = dict(AUTH_ARG_SPEC)
 
+# Transient API answers (priority-and-fairness 429, an overloaded or restarting server's 502/503/504) are
+# retried with the server's Retry-After or exponential backoff, bounded (at most ~15 s per request). Every
+# write we make is idempotent (server-side apply, a merge patch to fixed values, delete by name), so writes
+# are retried too. A 500 is the server's verdict (a failing webhook, a rejected object) and is reported.
+API_RETRY = dict(total=6, connect=3, read=2, status=4, backoff_factor=0.5, backoff_max=4,
+                 status_forcelist=(429, 502, 503, 504), allowed_methods=("GET", "HEAD", "PUT", "PATCH", "DELETE"),
+                 respect_retry_after_header=True, raise_on_status=False)
+
 
 def cluster_access(kubeconfig=None, context=None):
     """(kubeconfig path, context or None) for a tool run beside the client (istioctl), resolved as kubernetes.core does."""
@@ -44,6 +52,18 @@ def client_configuration(auth):
     return _create_configuration(_create_auth_spec(**{k: v for k, v in (auth or {}).items() if k in AUTH_ARG_SPEC}))
 
 
+def retry_transient_answers(api_client):
+    """Make the kubernetes client's connection pools retry as API_RETRY says (pools made before are dropped)."""
+    from urllib3.util.retry import Retry
+    pools = api_client.rest_client.pool_manager
+    try:
+        retry = Retry(**API_RETRY)
+    except TypeError:  # urllib3 1.26 has no backoff_max (its cap is 120 s)
+        retry = Retry(**dict((k, v) for k, v in API_RETRY.items() if k != "backoff_max"))
+    pools.connection_pool_kw["retries"] = retry
+    pools.clear()
+
+
 class Kube:
     """A dynamic client plus small helpers returning plain dicts.
 
@@ -55,6 +75,7 @@ class Kube:
         client = get_api_client(**{k: v for k, v in (auth or {}).items() if k in AUTH_ARG_SPEC})
         self.dynamic = client.client
         self.api_client = client.client.client
+        retry_transient_answers(self.api_client)
 
     def resource(self, api_version, kind):
         return self.dynamic.resources.get(api_version=api_version, kind=kind)

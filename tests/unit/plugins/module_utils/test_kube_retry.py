@@ -1,0 +1,85 @@
+"""Transient API answers are retried, bounded; a server's verdict (500) is not. Real kubernetes client and
+urllib3 against a loopback server that answers what each test scripts."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import API_RETRY, Kube
+
+class _ScriptedServer(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    script = []  # status codes for the PATCHes, in order; 200 once exhausted
+    patches = []
+
+    def _answer(self, status, doc, retry_after=None):
+        body = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        docs = {"/version": {"major": "1", "minor": "31", "gitVersion": "v1.31.13"},
+                "/api": {"kind": "APIVersions", "versions": ["v1"]},
+                "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": []},
+                "/api/v1": {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
+                    {"name": "namespaces", "singularName": "namespace", "namespaced": False, "kind": "Namespace",
+                     "verbs": ["get", "list", "patch"]}]}}
+        self._answer(200, docs.get(self.path.split("?")[0].rstrip("/"), {}))
+
+    def do_PATCH(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status = self.script[len(self.patches)] if len(self.patches) < len(self.script) else 200
+        self.patches.append(status)
+        if status == 200:
+            self._answer(200, {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "scan"}})
+        else:  # the API server's Status body; 429/503 carry Retry-After like priority-and-fairness does
+            self._answer(status, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": status,
+                                  "message": "scripted %d" % status}, retry_after="0" if status in (429, 503) else None)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def kube():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ScriptedServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _ScriptedServer.patches = []
+    yield Kube({"host": "http://127.0.0.1:%d" % server.server_port, "api_key": "t", "validate_certs": False})
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def patch(kube):
+    return kube.merge_patch("v1", "Namespace", "scan", {"metadata": {"labels": {"a": "b"}}})
+
+
+@pytest.mark.parametrize("script", [[429], [503, 429, 503], [502, 504]])
+def test_a_write_answered_with_transient_errors_is_retried_until_it_succeeds(kube, script):
+    _ScriptedServer.script = script
+    assert patch(kube)["metadata"]["name"] == "scan"
+    assert _ScriptedServer.patches == script + [200]
+
+
+def test_retries_are_bounded_and_the_last_answer_is_reported(kube):
+    _ScriptedServer.script = [503] * 50
+    with pytest.raises(RuntimeError, match="Namespace scan: the API server refused the patch: scripted 503"):
+        patch(kube)
+    assert _ScriptedServer.patches == [503] * (1 + API_RETRY["status"])
+
+
+def test_an_internal_error_is_the_servers_verdict_and_is_not_retried(kube):
+    _ScriptedServer.script = [500]
+    with pytest.raises(RuntimeError, match="scripted 500"):
+        patch(kube)
+    assert _ScriptedServer.patches == [500]
