@@ -1,0 +1,148 @@
+"""Issue 16: the migration under API faults, on the real local cluster, every client (Ansible's modules,
+kubernetes.core, helm) going through a fault proxy:
+- injected 429 and 503 answers (with Retry-After, as priority-and-fairness sends them), on reads and writes,
+  all through a cold converge: the run completes, and a clean run after it has nothing left to do;
+- an injected 500 on an apply: the run fails naming the object, never reports success;
+- Toxiproxy latency, jitter, slicing and a bandwidth cap: a drift repair completes;
+- Toxiproxy resetting every connection from the middle of a run: the run fails and says why;
+- Toxiproxy stalling every connection: the run stops within the API check's bound, naming the address.
+The tests share one cluster and run in order (each builds on the state the one before leaves)."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.lib import chart_repo, cluster as local_cluster
+from tests.lib.ansible_run import REPO, run_playbook
+from tests.lib.faults import HttpFaults, Toxiproxy
+from tests.lib.interrupt import PlaybookProcess
+
+pytestmark = pytest.mark.slow
+
+PLAYBOOK = "playbooks/istio.yml"
+INVENTORY = "inventory/local"
+SPEC = {"mesh_domains": [{"name": "auth"}, {"name": "scan"}, {"name": "character"}],
+        "sidecar_injection_wait_delay": 1}
+WRITES = ("PATCH", "POST", "PUT", "DELETE")
+POLICY = ("scan", "mesh-default-deny")
+# The API check's own bound (test_resilience_api.py) plus ansible-playbook's start.
+STALL_BOUND = 60
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory):
+    with chart_repo.ChartRepo(tmp_path_factory.mktemp("charts"), versions=(chart_repo.LOCAL_RELEASE,)) as repo:
+        yield repo
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory):
+    cluster = local_cluster.start(inventory=str(REPO / INVENTORY), workdir=str(tmp_path_factory.mktemp("faults") / "c"))
+    try:
+        seed = run_playbook("scripts/demo/seed_apps.yml", inventory=INVENTORY, extra_vars=SPEC, env=cluster.env())
+        assert seed.rc == 0, seed
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def migrate(charts, env):
+    return run_playbook(PLAYBOOK, inventory=INVENTORY, extra_vars=dict(SPEC, istio_chart_repo_url=charts.url), env=env)
+
+
+def assert_nothing_left_to_do(kube, charts):
+    """A clean run after the faulted one: changed=0 and no write, so the faulted run left the whole state."""
+    kube.clear_requests()
+    clean = migrate(charts, kube.env())
+    assert clean.rc == 0 and clean.changed == 0, str(clean)
+    assert kube.writes() == []
+
+
+def transient(method, path, n):
+    """Every 5th write and every 20th other request answered 429 or 503 (alternately), never twice running."""
+    if method in WRITES:
+        transient.writes += 1
+        if transient.writes % 5 == 0:
+            return 429 if transient.writes % 10 else 503
+    elif n % 20 == 0:
+        return 503 if n % 40 else 429
+    return None
+
+
+def test_a_cold_converge_under_injected_429_and_503_completes(kube, charts):
+    transient.writes = 0
+    with HttpFaults(kube, transient) as proxy:
+        run = migrate(charts, proxy.env(kube))
+    assert run.rc == 0, str(run)
+    statuses = {status for status, _, _ in proxy.injected}
+    written = [(status, method) for status, method, _ in proxy.injected if method in WRITES]
+    assert statuses == {429, 503}, proxy.injected
+    assert len(written) >= 10 and {s for s, _ in written} == {429, 503}, proxy.injected
+    assert any("networkpolicies" in path for _, method, path in proxy.injected if method == "PATCH"), proxy.injected
+    assert_nothing_left_to_do(kube, charts)
+
+
+def test_an_apply_answered_500_fails_the_run_naming_the_object(kube, charts):
+    namespace, name = POLICY
+    kube.kubectl("delete", "networkpolicy", "-n", namespace, name)
+
+    def fail_policy_applies(method, path, n):
+        applies = method == "PATCH" and "/networkpolicies/" in path and "dryRun" not in path
+        return 500 if applies else None
+
+    with HttpFaults(kube, fail_policy_applies) as proxy:
+        run = migrate(charts, proxy.env(kube))
+    assert run.rc != 0, str(run)
+    assert proxy.injected and {s for s, _, _ in proxy.injected} == {500}
+    assert re.search(r"NetworkPolicy %s/\S+: the API server refused the apply: injected by the test's fault proxy"
+                     % namespace, run.stdout), str(run)
+    assert "failed=1" in run.stdout, str(run)
+    assert kube.kubectl("get", "networkpolicy", "-n", namespace, name, check=False).returncode != 0  # not applied
+
+
+def test_a_drift_repair_through_latency_slicing_and_a_bandwidth_cap_completes(kube, charts):
+    namespace, name = POLICY  # still missing after the failed run above
+    with Toxiproxy(kube.url, kube.workdir / "toxiproxy.log") as proxy:
+        proxy.toxic("latency", "downstream", latency=40, jitter=30)
+        proxy.toxic("slicer", "downstream", average_size=512, size_variation=256, delay=200)
+        proxy.toxic("bandwidth", "upstream", rate=2048)
+        assert len(proxy.toxics()) == 3
+        kube.clear_requests()
+        run = migrate(charts, proxy.env(kube))
+    assert run.rc == 0 and run.changed >= 1, str(run)
+    assert [w for w in kube.writes() if w["resource"] == "networkpolicies" and w["name"] == name]
+    kube.kubectl("get", "networkpolicy", "-n", namespace, name)
+    assert_nothing_left_to_do(kube, charts)
+
+
+def test_connections_reset_from_the_middle_of_a_run_fail_it(kube, charts):
+    kube.kubectl("delete", "networkpolicy", "-n", POLICY[0], POLICY[1])
+    with Toxiproxy(kube.url, kube.workdir / "toxiproxy.log") as proxy:
+        run = PlaybookProcess(PLAYBOOK, inventory=INVENTORY, extra_vars=dict(SPEC, istio_chart_repo_url=charts.url),
+                              env=proxy.env(kube))
+        run.wait_for(lambda: run.saw("TASK [eco2.mesh.mesh_network_policies"), timeout=600,
+                     what="the NetworkPolicy phase")
+        proxy.toxic("reset_peer", "downstream", timeout=0)
+        rc = run.proc.wait(300)
+    out = run.output
+    assert rc != 0, out
+    assert re.search(r"failed=[1-9]", out), out
+    assert re.search(r"Connection reset by peer|ConnectionResetError|connection reset|does not answer", out), out
+    assert kube.kubectl("get", "networkpolicy", "-n", POLICY[0], POLICY[1], check=False).returncode != 0
+
+
+def test_a_stalled_api_server_stops_the_run_within_the_bound_naming_it(kube, charts):
+    with Toxiproxy(kube.url, kube.workdir / "toxiproxy.log") as proxy:
+        proxy.toxic("timeout", "downstream", timeout=0)  # every byte held, no connection ever closed
+        start = time.monotonic()
+        run = migrate(charts, proxy.env(kube))
+        elapsed = time.monotonic() - start
+    assert run.rc != 0, str(run)
+    assert "the Kubernetes API server at %s does not answer" % proxy.url in run.stdout, str(run)
+    assert elapsed < STALL_BOUND, elapsed
+    # Nothing was half-done: without the fault the next run repairs what the reset run left and converges.
+    repaired = migrate(charts, kube.env())
+    assert repaired.rc == 0, str(repaired)
+    assert_nothing_left_to_do(kube, charts)
