@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import API_RETRY, Kube
 
+
 class _ScriptedServer(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     script = []  # status codes for the PATCHes, in order; 200 once exhausted
