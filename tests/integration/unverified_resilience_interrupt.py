@@ -100,7 +100,9 @@ KILL_POINTS = [
     ("mid routing bundle apply", writes_of("virtualservices", 1)),
     ("mid namespace labelling", writes_of("namespaces", 1)),
     ("mid injection restarts", writes_of("deployments", 1)),
-    ("while waiting for the sidecars", task_started("eco2.mesh.sidecar_injection : Wait until every pod")),
+    ("inside the injection task (restarts left, then the wait for sidecars)",
+     task_started("eco2.mesh.sidecar_injection : Label the namespaces, restart")),
+    ("mid mTLS/telemetry bundle apply", writes_of("peerauthentications", 1)),
     ("during the summary", task_started("Read the result from the cluster")),
 ]
 
