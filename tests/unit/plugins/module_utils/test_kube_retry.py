@@ -11,6 +11,16 @@ import pytest
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import API_RETRY, Kube
 
 
+KUBECONFIG = """
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "http://127.0.0.1:%d"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+"""
+
+
 class _ScriptedServer(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     script = []  # status codes for the PATCHes, in order; 200 once exhausted
@@ -50,12 +60,14 @@ class _ScriptedServer(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def kube():
+def kube(tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ScriptedServer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     _ScriptedServer.patches = []
-    yield Kube({"host": "http://127.0.0.1:%d" % server.server_port, "api_key": "t", "validate_certs": False})
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG % server.server_port)
+    yield Kube({"kubeconfig": str(kubeconfig)})
     server.shutdown()
     server.server_close()
     thread.join()
