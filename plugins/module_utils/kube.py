@@ -30,10 +30,10 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 KUBE_ARG_SPEC = dict(AUTH_ARG_SPEC)
 
 # Transient API answers (priority-and-fairness 429, an overloaded or restarting server's 502/503/504) are
-# retried with the server's Retry-After or exponential backoff, bounded (at most ~15 s per request). Every
-# write we make is idempotent (server-side apply, a merge patch to fixed values, delete by name), so writes
-# are retried too. A 500 is the server's verdict (a failing webhook, a rejected object) and is reported.
-API_RETRY = dict(total=6, connect=3, read=2, status=4, backoff_factor=0.5, backoff_max=4,
+# retried, bounded: at most 4 retries, each after the server's Retry-After (capped at 4 s) or exponential backoff
+# (at most 4 s). Every write we make is idempotent (server-side apply, a merge patch to fixed values, delete by
+# name), so writes are retried too. A 500 is the server's verdict (a failing webhook, a rejected object).
+API_RETRY = dict(total=6, connect=3, read=2, status=4, backoff_factor=0.5, backoff_max=4, retry_after_max=4,
                  status_forcelist=(429, 502, 503, 504), allowed_methods=("GET", "HEAD", "PUT", "PATCH", "DELETE"),
                  respect_retry_after_header=True, raise_on_status=False)
 
@@ -54,13 +54,12 @@ def client_configuration(auth):
 
 def retry_transient_answers(api_client):
     """Make the kubernetes client's connection pools retry as API_RETRY says (pools made before are dropped)."""
+    import inspect
     from urllib3.util.retry import Retry
+    # Older urllib3 lacks some options (backoff_max, retry_after_max before 2.x; allowed_methods before 1.26).
+    known = inspect.signature(Retry.__init__).parameters
     pools = api_client.rest_client.pool_manager
-    try:
-        retry = Retry(**API_RETRY)
-    except TypeError:  # urllib3 1.26 has no backoff_max (its cap is 120 s)
-        retry = Retry(**dict((k, v) for k, v in API_RETRY.items() if k != "backoff_max"))
-    pools.connection_pool_kw["retries"] = retry
+    pools.connection_pool_kw["retries"] = Retry(**dict((k, v) for k, v in API_RETRY.items() if k in known))
     pools.clear()
 
 
