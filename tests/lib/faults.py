@@ -74,13 +74,13 @@ class Toxiproxy(_Proxy):
                                      stdout=self._log, stderr=subprocess.STDOUT)
         try:
             self._await_api(log)
-            listen = "127.0.0.1:%d" % free_port()
-            self._call("POST", "/proxies", {"name": "apiserver", "listen": listen, "upstream": up.netloc,
-                                            "enabled": True})
+            # Port 0: Toxiproxy binds a free port itself and answers with the address (no race with other tests).
+            created = self._call("POST", "/proxies", {"name": "apiserver", "listen": "127.0.0.1:0",
+                                                      "upstream": up.netloc, "enabled": True})
         except BaseException:
             self.stop()
             raise
-        self.url = "https://" + listen
+        self.url = "https://" + created["listen"]
         self._names = itertools.count()
 
     def _await_api(self, log: Path) -> None:
