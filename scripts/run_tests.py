@@ -24,9 +24,11 @@ def main(argv: list[str]) -> int:
     env["PATH"] = f"{REPO / '.venv/bin'}:{REPO / '.tools/bin'}:{env['PATH']}"
     # Two workers: most tests wait on helm/kubectl/ansible round trips rather than on the CPU.
     # loadscope keeps each module on one worker, so an expensive module or session fixture
-    # (a migrated cluster, a chart repository) is built once.
+    # (a migrated cluster, a chart repository) is built once. Modules go in collection order, not
+    # xdist's default largest-first: that puts the one- and two-test modules (the slowest: a whole
+    # SIGKILL chain, a secrets sweep) last, where one worker runs them alone for many minutes.
     jobs = os.environ.get("ECO2_JOBS", "2")
-    parallel = ["-n", jobs, "--dist", "loadscope"] if jobs not in ("0", "1") else []
+    parallel = ["-n", jobs, "--dist", "loadscope", "--no-loadscope-reorder"] if jobs not in ("0", "1") else []
     cmd = [sys.executable, "-m", "pytest", "-rfE", "--durations=20", f"--junitxml={junit}", *parallel, *argv]
     rc = subprocess.call(cmd, cwd=REPO, env=env)
     passed = failed = skipped = 0
