@@ -90,7 +90,7 @@ def patch(kube):
 def test_a_write_answered_with_transient_errors_is_retried_until_it_succeeds(kube, script):
     _ScriptedServer.script = script
     assert patch(kube)["metadata"]["name"] == "scan"
-    assert _ScriptedServer.patches == [status for status, _ in script] + [200]
+    assert _ScriptedServer.patches == [answer[0] for answer in script] + [200]
 
 
 def test_the_servers_retry_after_is_honoured_up_to_the_cap(kube, sleeps):
