@@ -15,17 +15,14 @@ import time
 
 import pytest
 
-from tests.lib import chart_repo, cluster as local_cluster
-from tests.lib.ansible_run import REPO, run_playbook
+from tests.lib import chart_repo
+from tests.lib.ansible_run import run_playbook
 from tests.lib.faults import HttpFaults, Toxiproxy
 from tests.lib.interrupt import PlaybookProcess
+from tests.lib.small_migration import INVENTORY, PLAYBOOK, migrate_vars, seeded
 
 pytestmark = pytest.mark.slow
 
-PLAYBOOK = "playbooks/istio.yml"
-INVENTORY = "inventory/local"
-SPEC = {"mesh_domains": [{"name": "auth"}, {"name": "scan"}, {"name": "character"}],
-        "sidecar_injection_wait_delay": 1}
 WRITES = ("PATCH", "POST", "PUT", "DELETE")
 POLICY = ("scan", "mesh-allow-dns-egress")
 # The API check's own bound (test_resilience_api.py) plus ansible-playbook's start.
@@ -40,17 +37,13 @@ def charts(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory):
-    cluster = local_cluster.start(inventory=str(REPO / INVENTORY), workdir=str(tmp_path_factory.mktemp("faults") / "c"))
-    try:
-        seed = run_playbook("scripts/demo/seed_apps.yml", inventory=INVENTORY, extra_vars=SPEC, env=cluster.env())
-        assert seed.rc == 0, seed
-        yield cluster
-    finally:
-        cluster.stop()
+    cluster = seeded(tmp_path_factory.mktemp("faults") / "c")
+    yield cluster
+    cluster.stop()
 
 
 def migrate(charts, env):
-    return run_playbook(PLAYBOOK, inventory=INVENTORY, extra_vars=dict(SPEC, istio_chart_repo_url=charts.url), env=env)
+    return run_playbook(PLAYBOOK, inventory=INVENTORY, extra_vars=migrate_vars(charts), env=env)
 
 
 def assert_nothing_left_to_do(kube, charts):
@@ -110,8 +103,7 @@ def test_an_apply_answered_500_fails_the_run_naming_the_object(kube, charts):
 
 def test_connections_reset_from_the_middle_of_a_run_fail_it(kube, charts):
     with Toxiproxy(kube.url, kube.workdir / "toxiproxy.log") as proxy:
-        run = PlaybookProcess(PLAYBOOK, inventory=INVENTORY, extra_vars=dict(SPEC, istio_chart_repo_url=charts.url),
-                              env=proxy.env(kube))
+        run = PlaybookProcess(PLAYBOOK, inventory=INVENTORY, extra_vars=migrate_vars(charts), env=proxy.env(kube))
         try:
             run.wait_for(lambda: run.saw("TASK [eco2.mesh.mesh_network_policies"), timeout=600,
                          what="the NetworkPolicy phase")

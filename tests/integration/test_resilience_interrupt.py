@@ -4,45 +4,28 @@ of an uninterrupted run, no Helm release pending, and a further run is changed=0
 Killing ansible-playbook alone leaves no module process behind.
 
 Ten kill points. They are chained on one cluster (each re-run is killed at the next point) to keep one cold
-converge's cost; a second cluster converges uninterrupted for the reference listing. The spec is the
-smallest that crosses every phase: three domains (a flow between two, the auth domain of mesh_auth)."""
+converge's cost; a second cluster converges uninterrupted for the reference listing. The spec is
+tests/lib/small_migration.py's."""
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from tests.lib import chart_repo, cluster as local_cluster
-from tests.lib.ansible_run import REPO, run_playbook
+from tests.lib import chart_repo
+from tests.lib.ansible_run import run_playbook
 from tests.lib.helm_state import HelmState
 from tests.lib.interrupt import AuditTail, PlaybookProcess, cmdline, outliving, start_time
 from tests.lib.object_listing import differences, listing
+from tests.lib.small_migration import INVENTORY, PLAYBOOK, migrate_vars, seeded
 
 pytestmark = pytest.mark.slow
-
-PLAYBOOK = "playbooks/istio.yml"
-INVENTORY = "inventory/local"
-SMALL_SPEC = {"mesh_domains": [{"name": "auth"}, {"name": "scan"}, {"name": "character"}],
-              "sidecar_injection_wait_delay": 1}
 
 
 @pytest.fixture(scope="module")
 def charts(tmp_path_factory):
     with chart_repo.ChartRepo(tmp_path_factory.mktemp("charts"), versions=(chart_repo.LOCAL_RELEASE,)) as repo:
         yield repo
-
-
-def seeded(workdir):
-    kube = local_cluster.start(inventory=str(REPO / INVENTORY), workdir=str(workdir))
-    seed = run_playbook("scripts/demo/seed_apps.yml", inventory=INVENTORY, extra_vars=SMALL_SPEC, env=kube.env())
-    if seed.rc != 0:
-        kube.stop()
-        raise AssertionError(str(seed))
-    return kube
-
-
-def migrate_vars(charts):
-    return dict(SMALL_SPEC, istio_chart_repo_url=charts.url)
 
 
 def migrate(kube, charts):
