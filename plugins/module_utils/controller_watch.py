@@ -97,19 +97,52 @@ def watch(interval=CHECK_INTERVAL, on_lost=None):
 
 
 def descendants(pid):
-    """{pid: start time} of every live process below `pid`."""
+    """{pid: (depth below `pid`, start time)} of every live process below `pid`."""
     parents = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             stat = _stat(int(entry))
             if stat:
                 parents.setdefault(stat[0], []).append((int(entry), stat[1]))
-    found, todo = {}, [pid]
+    found, todo = {}, [(pid, 0)]
     while todo:
-        for kid, started in parents.get(todo.pop(), []):
-            found[kid] = started
-            todo.append(kid)
+        parent, depth = todo.pop()
+        for kid, started in parents.get(parent, []):
+            found[kid] = (depth + 1, started)
+            todo.append((kid, depth + 1))
     return found
+
+
+def _running(pid, started):
+    """The process started at `started` is still there and not a zombie (a zombie has ended)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[0] != "Z" and fields[19] == started
+
+
+def stop_deepest_first(known, grace):
+    """SIGTERM the processes of {pid: (depth, start time)} level by level, deepest first, each level given
+    `grace` seconds before SIGKILL. Deepest first because a command stopped gracefully still writes to the
+    process that reads its output: helm, on SIGTERM inside an install, prints that the release was cancelled
+    and then marks it failed; had its module gone first, that print would kill helm (SIGPIPE) with the
+    release left pending-install."""
+    for depth in sorted({d for d, _ in known.values()}, reverse=True):
+        level = [p for p, (d, started) in known.items() if d == depth and _running(p, started)]
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in level:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+            deadline = time.monotonic() + grace
+            while level and time.monotonic() < deadline:
+                time.sleep(0.1)
+                level = [p for p in level if _running(p, known[p][1])]
+            if not level:
+                break
 
 
 def _guard(controller, interval, grace):
@@ -119,17 +152,7 @@ def _guard(controller, interval, grace):
         known.pop(os.getpid(), None)
         time.sleep(interval)
     # The controller is gone: what it ran (workers in sessions of their own, modules, helm) goes too.
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        left = [p for p, started in known.items() if (_stat(p) or (0, None))[1] == started]
-        for pid in left:
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                pass
-        deadline = time.monotonic() + grace
-        while left and time.monotonic() < deadline:
-            time.sleep(0.1)
-            left = [p for p in left if (_stat(p) or (0, None))[1] == known[p]]
+    stop_deepest_first(known, grace)
 
 
 def start_guard(interval=0.5, grace=5.0):

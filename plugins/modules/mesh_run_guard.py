@@ -13,7 +13,9 @@ description:
     group), the worker of the running task, its module and the commands the module runs (C(helm install --wait),
     a rollout wait) go on for minutes, writing to the cluster for nobody.
   - This module starts a small detached process that watches the C(ansible-playbook) above it and, once it is
-    gone, stops (SIGTERM, then SIGKILL after a grace period) every process the run had started, then exits.
+    gone, stops every process the run had started, deepest first (a command before the module reading its
+    output, so that helm, cancelled inside an install, can still mark the release failed), each level with
+    SIGTERM, then SIGKILL after a grace period; then it exits.
     It exits by itself when the run ends normally.
   - Run it once, as the first task of a play on the controller.
   - Reads and writes nothing else; contacts nothing. Linux only (C(/proc)).
@@ -25,7 +27,7 @@ options:
     type: float
     default: 0.5
   grace:
-    description: Seconds between SIGTERM and SIGKILL for what the run left.
+    description: Seconds between SIGTERM and SIGKILL for each level of what the run left.
     type: float
     default: 5
 attributes:

@@ -120,9 +120,10 @@ def _proc_stats() -> dict:
     return stats
 
 
-# Longest a process of a run may outlive its killed ansible-playbook (the guard looks every 0.5 s, then
-# SIGTERM, SIGKILL after 5 s; a module's own watch looks every second).
-ORPHAN_GRACE = 10
+# Longest a process of a run may outlive its killed ansible-playbook: the guard looks every 0.5 s, then
+# stops worker, module and command level by level, each SIGTERM, then SIGKILL after 5 s (a module's own
+# watch looks every second).
+ORPHAN_GRACE = 20
 
 
 def start_time(pid):

@@ -58,3 +58,36 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_command_stopped_first_can_still_report_to_its_reader(tmp_path):
+    # reader -> command; the command, on SIGTERM, prints to the reader, then records that it could.
+    command = tmp_path / "command.py"
+    command.write_text(textwrap.dedent(f"""
+        import signal, sys, time
+        def cancelled(*_):
+            time.sleep(0.3)
+            print("cancelled", flush=True)  # BrokenPipeError if its reader is gone
+            open({str(tmp_path / 'reported')!r}, "w").write("yes")
+            sys.exit(1)
+        signal.signal(signal.SIGTERM, cancelled)
+        print("started", flush=True)
+        time.sleep(300)
+    """))
+    reader = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; "
+                               "p = subprocess.Popen([sys.executable, sys.argv[1]], stdout=subprocess.PIPE); "
+                               "[None for _ in p.stdout]; p.wait()", str(command)])
+    try:
+        deadline = time.time() + 30
+        while len(controller_watch.descendants(reader.pid)) < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the command has installed its handler
+        ours = controller_watch.descendants(os.getpid())
+        known = {p: v for p, v in ours.items() if p == reader.pid or p in controller_watch.descendants(reader.pid)}
+        assert sorted(depth for depth, started in known.values()) == [1, 2]
+        controller_watch.stop_deepest_first(known, grace=5)
+        reader.wait(10)
+        assert (tmp_path / "reported").read_text() == "yes"
+    finally:
+        if reader.poll() is None:
+            reader.kill()
