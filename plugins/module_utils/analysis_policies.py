@@ -172,13 +172,14 @@ def _named_namespace(peer):
 
 def _check_flows(world, workloads, policies, nss):
     out = []
+    indexed = netpol.index(policies)
     done = set()
     for flow in world.spec.get("flows") or []:
         src = _pod_in(flow["from_namespace"], None, workloads)
         dst = _pod_in(flow["to_namespace"], None, workloads)
         key = (src["namespace"], dst["namespace"], flow["port"], flow["protocol"])
         done.add(key)
-        f = _flow_finding(src, dst, flow["port"], flow["protocol"], policies, nss,
+        f = _flow_finding(src, dst, flow["port"], flow["protocol"], policies, indexed, nss,
                           "flow %s -> %s %s/%s" % (flow["from"], flow["to"], flow["protocol"], flow["port"]), True)
         if f:
             out.append(f)
@@ -211,7 +212,7 @@ def _check_flows(world, workloads, policies, nss):
                         if k in done:
                             continue
                         done.add(k)
-                        f = _flow_finding(src, dst, number, proto, policies, nss,
+                        f = _flow_finding(src, dst, number, proto, policies, indexed, nss,
                                           "%s allowed by %s %s" % (
                                               "egress to %s" % dst["namespace"] if direction == "Egress"
                                               else "ingress from %s" % src["namespace"], ref(pol),
@@ -221,8 +222,8 @@ def _check_flows(world, workloads, policies, nss):
     return out
 
 
-def _flow_finding(src, dst, port, proto, policies, nss, what, declared):
-    v = netpol.evaluate(src, dst, port, proto, policies, nss)
+def _flow_finding(src, dst, port, proto, policies, indexed, nss, what, declared):
+    v = netpol.evaluate(src, dst, port, proto, indexed, nss)
     one_sided = v.egress.allowed != v.ingress.allowed
     if v.allowed or not (one_sided or declared):
         return None

@@ -208,6 +208,22 @@ def index(policies):
     return policies if isinstance(policies, PolicyIndex) else PolicyIndex(policies)
 
 
+def allows_everything(pod, direction, policies):
+    """True when `pod` may talk to (Egress) or be reached by (Ingress) every end on every port: no policy
+    isolates it in that direction, or one that does has a rule with no peers and no ports. `policies` is a
+    PolicyIndex. Lets a caller skip the per-port evaluation of every connection of such a pod."""
+    key = "egress" if direction == "Egress" else "ingress"
+    peer_key = "to" if direction == "Egress" else "from"
+    isolated = False
+    for pol in policies.of(pod.get("namespace")):
+        if direction not in policy_types(pol) or not selects(pol, pod):
+            continue
+        isolated = True
+        if any(not rule.get(peer_key) and not rule.get("ports") for rule in (pol.get("spec") or {}).get(key) or []):
+            return True
+    return not isolated
+
+
 def evaluate(src_pod, dst_pod, port, protocol, policies, namespaces=None):
     """Both sides of src -> dst:port/protocol. Pods outside the cluster have namespace None.
 

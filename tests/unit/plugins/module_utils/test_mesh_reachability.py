@@ -97,6 +97,48 @@ def test_a_foreign_isolation_of_some_pods_only_is_not_undone_and_the_cut_is_repo
     assert any(f["message"].startswith("applying the bundle would deny scan/app=scan-api") for f in found)
 
 
+FOREIGN_ISOLATIONS = [
+    [],
+    [{"kind": "NetworkPolicy", "metadata": {"name": "db-only", "namespace": "scan"},
+      "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": 5432}]}]}}],
+    [{"kind": "NetworkPolicy", "metadata": {"name": "lock-batch", "namespace": "scan"},
+      "spec": {"podSelector": {"matchLabels": {"app": "batch"}}, "policyTypes": ["Egress"], "egress": []}}],
+    [{"kind": "NetworkPolicy", "metadata": {"name": "from-gw", "namespace": "auth"},
+      "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": {}}]}]}}],
+]
+
+
+@pytest.mark.parametrize("default_deny", [False, True])
+@pytest.mark.parametrize("theirs", FOREIGN_ISOLATIONS)
+def test_skipping_the_connections_left_open_finds_what_evaluating_every_port_finds(monkeypatch, default_deny, theirs):
+    spec = spec_of(mesh_network_policy_default_deny=default_deny)
+    pruned = newly_denied(spec, theirs)[0]
+    monkeypatch.setattr(netpol, "allows_everything", lambda *args: False)
+    assert newly_denied(spec, theirs)[0] == pruned
+
+
+@pytest.mark.parametrize("policy,direction,expected", [
+    (None, "Egress", True),  # not isolated
+    ({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]}, "Egress", True),  # allow-all rule
+    ({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]}, "Ingress", True),  # other direction
+    ({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{}]}, "Ingress", True),
+    ({"podSelector": {}, "policyTypes": ["Egress"]}, "Egress", False),  # isolated, no rule
+    ({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": 53}]}]}, "Egress", False),
+    ({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": {}}]}]}, "Ingress", False),
+    ({"podSelector": {"matchLabels": {"app": "other"}}, "policyTypes": ["Egress"]}, "Egress", True),  # selects others
+])
+def test_allows_everything_only_when_no_policy_isolates_or_one_rule_allows_all(policy, direction, expected):
+    pod = {"namespace": "auth", "labels": {"app": "auth-api"}}
+    policies = [] if policy is None else [{"kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": "auth"},
+                                           "spec": policy}]
+    assert netpol.allows_everything(pod, direction, netpol.index(policies)) is expected
+    if expected:
+        assert all(netpol.evaluate(pod, other, port, proto, policies).egress.allowed if direction == "Egress"
+                   else netpol.evaluate(other, pod, port, proto, policies).ingress.allowed
+                   for other in ({"namespace": "x", "labels": {}}, {"namespace": None, "ip": "192.0.2.1"})
+                   for port in (53, 8000) for proto in ("TCP", "UDP"))
+
+
 @pytest.mark.parametrize("peers,error", [
     ([{"name": "db", "namespace": "postgres", "cidr": "10.0.0.0/8", "ports": [5432]}],
      "mesh_peers[0]: needs exactly one of namespace"),
