@@ -164,7 +164,8 @@ _DOT_STYLES = {"solid": [], "dashed": ["style=dashed"], "bold": ["style=bold", "
 
 
 def to_dot(graph, title=None):
-    lines = ["digraph mesh {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica", fontsize=10];',
+    # newrank: the default ranking fails ("trouble in init_rank") once clusters and flows cross, from ~20 domains.
+    lines = ["digraph mesh {", "  rankdir=LR;", "  newrank=true;", '  node [shape=box, fontname="Helvetica", fontsize=10];',
              '  edge [fontname="Helvetica", fontsize=9];']
     if title:
         lines.append("  label=%s; labelloc=t;" % _dot_label([title]))

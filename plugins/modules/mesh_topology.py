@@ -42,6 +42,12 @@ options:
     description: Directory to write C(topology.mmd) and C(topology.svg) to.
     type: path
     required: true
+  svg_timeout:
+    description:
+      - Seconds Graphviz may take to lay out the picture. Past it, or when C(dot) fails, the run goes on with the
+        Mermaid file alone and a warning (at a few hundred domains C(dot) takes many minutes).
+    type: int
+    default: 60
 attributes:
   check_mode:
     description: Reports which files would change without writing them.
@@ -66,12 +72,14 @@ mermaid:
   type: str
   returned: always
 svg:
-  description: Path of the SVG file; null when Graphviz C(dot) is not on PATH (a warning says so).
+  description: Path of the SVG file; null when Graphviz C(dot) is not on PATH, fails or runs out of time (a warning
+    says so).
   type: str
   returned: always
 """
 
 import os
+import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -79,6 +87,17 @@ from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_topology
 from ansible_collections.eco2.mesh.plugins.module_utils.file_tree import sync_tree
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
+
+
+def draw_svg(dot, source, timeout):
+    """(SVG bytes, None) or (None, why not)."""
+    try:
+        done = subprocess.run([dot, "-Tsvg"], input=source.encode(), capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None, "Graphviz 'dot' did not lay out the picture within %d s (svg_timeout)" % timeout
+    if done.returncode != 0:
+        return None, "Graphviz 'dot -Tsvg' failed: %s" % done.stderr.decode("utf-8", "replace").strip()[:500]
+    return done.stdout.decode("utf-8"), None
 
 
 def main():
@@ -90,6 +109,7 @@ def main():
             "nodes": {"type": "dict", "default": {}},
             "title": {"type": "str"},
             "dest": {"type": "path", "required": True},
+            "svg_timeout": {"type": "int", "default": 60},
         },
         supports_check_mode=True,
     )
@@ -104,17 +124,16 @@ def main():
     files = {"topology.mmd": mesh_topology.to_mermaid(graph, p["title"])}
     # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
     dot = module.get_bin_path("dot")
-    if dot:
-        rc, svg, err = module.run_command([dot, "-Tsvg"], data=mesh_topology.to_dot(graph, p["title"]), binary_data=True)
-        if rc != 0:
-            module.fail_json(msg="dot -Tsvg failed: %s" % err)
-        files["topology.svg"] = svg
+    svg, why = draw_svg(dot, mesh_topology.to_dot(graph, p["title"]), p["svg_timeout"]) if dot else (
+        None, "Graphviz 'dot' is not on PATH (Debian package graphviz)")
+    if svg is None:
+        module.warn("%s: wrote the Mermaid text only" % why)
     else:
-        module.warn("Graphviz 'dot' is not on PATH (Debian package graphviz): wrote the Mermaid text only")
+        files["topology.svg"] = svg
     done = sync_tree(p["dest"], files, check=module.check_mode)
     module.exit_json(changed=bool(done["written"]), written=done["written"],
                      mermaid=os.path.join(p["dest"], "topology.mmd"),
-                     svg=os.path.join(p["dest"], "topology.svg") if dot else None)
+                     svg=os.path.join(p["dest"], "topology.svg") if svg is not None else None)
 
 
 if __name__ == "__main__":
