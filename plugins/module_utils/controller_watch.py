@@ -123,15 +123,26 @@ def _running(pid, started):
     return fields[0] != "Z" and fields[19] == started
 
 
-def stop_deepest_first(known, grace):
+def stop_deepest_first(known, grace, rounds=20):
     """SIGTERM the processes of {pid: (depth, start time)} level by level, deepest first, each level given
     `grace` seconds before SIGKILL. Deepest first because a command stopped gracefully still writes to the
     process that reads its output: helm, on SIGTERM inside an install, prints that the release was cancelled
     and then marks it failed; had its module gone first, that print would kill helm (SIGPIPE) with the
-    release left pending-install."""
-    for depth in sorted({d for d, _ in known.values()}, reverse=True):
-        level = [p for p, (d, started) in known.items() if d == depth and _running(p, started)]
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+    release left pending-install. Before each level, what the survivors started meanwhile joins the list;
+    after `rounds` levels whatever is left is killed."""
+    known, done = dict(known), set()
+    for round_ in range(rounds + 1):
+        for pid, (depth, started) in list(known.items()):
+            if _running(pid, started):
+                for kid, (below, kid_started) in descendants(pid).items():
+                    known.setdefault(kid, (depth + below, kid_started))
+        left = {p: v for p, v in known.items() if p not in done and _running(p, v[1])}
+        if not left:
+            return
+        deepest = max(depth for depth, _ in left.values())
+        level = list(left) if round_ == rounds else [p for p, (depth, _) in left.items() if depth == deepest]
+        done.update(level)
+        for sig in (signal.SIGTERM, signal.SIGKILL) if round_ < rounds else (signal.SIGKILL,):
             for pid in level:
                 try:
                     os.kill(pid, sig)

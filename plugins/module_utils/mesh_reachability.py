@@ -107,10 +107,10 @@ def newly_denied(spec, before, after, namespaces, workloads, istiod_labels, dns_
             for j, dst in enumerate(meshed + others):
                 if open_out[i] and open_in[j]:
                     continue
-                if j < len(meshed):
-                    ports = (list(dst["ports"]) or every_port) + list(SIDECAR_PORTS)
-                elif dst.get("name") == "external":
+                if dst.get("name") == "external":
                     ports = every_port
+                elif j < len(meshed):
+                    ports = (list(dst["ports"]) or every_port) + list(SIDECAR_PORTS)
                 else:
                     ports = dst.get("ports") or every_port
                 yield src, dst, ports

@@ -45,7 +45,8 @@ options:
   svg_timeout:
     description:
       - Seconds Graphviz may take to lay out the picture. Past it, or when C(dot) fails, the run goes on with the
-        Mermaid file alone and a warning (at a few hundred domains C(dot) takes many minutes).
+        Mermaid file alone and a warning, and an older C(topology.svg) is removed (at a few hundred domains C(dot)
+        takes many minutes). At least 1.
     type: int
     default: 60
 attributes:
@@ -67,6 +68,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+written:
+  description: The files written (or, in check mode, that would be), relative to O(dest).
+  type: list
+  elements: str
+  returned: always
+removed:
+  description: C(topology.svg) when an older picture was removed because no new one could be drawn.
+  type: list
+  elements: str
+  returned: always
 mermaid:
   description: Path of the Mermaid file.
   type: str
@@ -114,6 +125,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    if p["svg_timeout"] < 1:
+        module.fail_json(msg="svg_timeout: must be at least 1 (seconds), got %d" % p["svg_timeout"])
     spec = plain(p["spec"])
     if not ("gateway" in spec and "domains" in spec and "alb" in spec):
         try:
@@ -126,12 +139,18 @@ def main():
     dot = module.get_bin_path("dot")
     svg, why = draw_svg(dot, mesh_topology.to_dot(graph, p["title"]), p["svg_timeout"]) if dot else (
         None, "Graphviz 'dot' is not on PATH (Debian package graphviz)")
+    removed = []
     if svg is None:
         module.warn("%s: wrote the Mermaid text only" % why)
+        stale = os.path.join(p["dest"], "topology.svg")
+        if os.path.exists(stale):  # an older picture next to the new text would show another topology
+            removed.append("topology.svg")
+            if not module.check_mode:
+                os.remove(stale)
     else:
         files["topology.svg"] = svg
     done = sync_tree(p["dest"], files, check=module.check_mode)
-    module.exit_json(changed=bool(done["written"]), written=done["written"],
+    module.exit_json(changed=bool(done["written"] or removed), written=done["written"], removed=removed,
                      mermaid=os.path.join(p["dest"], "topology.mmd"),
                      svg=os.path.join(p["dest"], "topology.svg") if svg is not None else None)
 

@@ -121,9 +121,9 @@ def _proc_stats() -> dict:
 
 
 # Longest a process of a run may outlive its killed ansible-playbook: the guard looks every 0.5 s, then
-# stops worker, module and command level by level, each SIGTERM, then SIGKILL after 5 s (a module's own
-# watch looks every second).
-ORPHAN_GRACE = 20
+# stops worker, shell, module and command level by level, each SIGTERM, then SIGKILL after 5 s (a module's
+# own watch looks every second). In practice only helm takes its time (about 1 s).
+ORPHAN_GRACE = 25
 
 
 def start_time(pid):

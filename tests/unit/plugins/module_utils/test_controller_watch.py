@@ -71,7 +71,7 @@ def test_a_command_stopped_first_can_still_report_to_its_reader(tmp_path):
             open({str(tmp_path / 'reported')!r}, "w").write("yes")
             sys.exit(1)
         signal.signal(signal.SIGTERM, cancelled)
-        print("started", flush=True)
+        open({str(tmp_path / 'ready')!r}, "w").write("yes")
         time.sleep(300)
     """))
     reader = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; "
@@ -79,9 +79,8 @@ def test_a_command_stopped_first_can_still_report_to_its_reader(tmp_path):
                                "[None for _ in p.stdout]; p.wait()", str(command)])
     try:
         deadline = time.time() + 30
-        while len(controller_watch.descendants(reader.pid)) < 1 and time.time() < deadline:
+        while not (tmp_path / "ready").exists() and time.time() < deadline:
             time.sleep(0.05)
-        time.sleep(0.5)  # the command has installed its handler
         ours = controller_watch.descendants(os.getpid())
         known = {p: v for p, v in ours.items() if p == reader.pid or p in controller_watch.descendants(reader.pid)}
         assert sorted(depth for depth, started in known.values()) == [1, 2]

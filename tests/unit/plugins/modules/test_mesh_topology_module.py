@@ -48,7 +48,16 @@ def test_a_picture_dot_cannot_draw_in_time_leaves_the_mermaid_text_and_a_warning
     warned = []
     monkeypatch.setattr(mesh_topology.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
     dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "topology.svg").write_text("<svg>an older topology</svg>")
     out = run_module({"spec": many_domains(3), "dest": str(dest), "svg_timeout": 1}, capsys)
     assert not out.get("failed") and out["changed"] and out["svg"] is None
     assert out["written"] == ["topology.mmd"] and (dest / "topology.mmd").is_file()
+    assert out["removed"] == ["topology.svg"] and not (dest / "topology.svg").exists()
     assert warned == ["Graphviz 'dot' did not lay out the picture within 1 s (svg_timeout): wrote the Mermaid text only"]
+
+
+def test_a_timeout_below_one_second_is_refused(tmp_path, capsys):
+    out = run_module({"spec": many_domains(3), "dest": str(tmp_path / "out"), "svg_timeout": 0}, capsys)
+    assert out["failed"] and out["msg"] == "svg_timeout: must be at least 1 (seconds), got 0"
+    assert not (tmp_path / "out").exists()
