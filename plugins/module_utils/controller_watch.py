@@ -139,8 +139,8 @@ def stop_deepest_first(known, grace, rounds=20):
         left = {p: v for p, v in known.items() if p not in done and _running(p, v[1])}
         if not left:
             return
-        deepest = max(depth for depth, _ in left.values())
-        level = list(left) if round_ == rounds else [p for p, (depth, _) in left.items() if depth == deepest]
+        deepest = max(depth for depth, started in left.values())
+        level = list(left) if round_ == rounds else [p for p, (depth, started) in left.items() if depth == deepest]
         done.update(level)
         for sig in (signal.SIGTERM, signal.SIGKILL) if round_ < rounds else (signal.SIGKILL,):
             for pid in level:

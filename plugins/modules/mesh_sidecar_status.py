@@ -92,9 +92,10 @@ def main():
     )
     argument_spec.update(KUBE_ARG_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    kube = client_from_module(module)
     if module.params["wait_timeout"] > 0:
+        # Before anything slow: once ansible-playbook is gone its orphaned worker would pass for the controller.
         controller_watch.watch()
+    kube = client_from_module(module)
     reports = wait_ready(kube, module.params["namespaces"], module.params["wait_timeout"], module.params["wait_delay"])[0]
     restart = restart_list(reports)
     ready = all(r["ready"] for r in reports)

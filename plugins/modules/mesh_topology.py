@@ -90,7 +90,6 @@ svg:
 """
 
 import os
-import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -100,15 +99,16 @@ from ansible_collections.eco2.mesh.plugins.module_utils.file_tree import sync_tr
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
 
 
-def draw_svg(dot, source, timeout):
-    """(SVG bytes, None) or (None, why not)."""
-    try:
-        done = subprocess.run([dot, "-Tsvg"], input=source.encode(), capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
+def draw_svg(module, dot, source, timeout):
+    """(SVG text, None) or (None, why not)."""
+    limit = module.get_bin_path("timeout")  # coreutils; without it dot runs unbounded
+    cmd = ([limit, "--kill-after=5", str(timeout)] if limit else []) + [dot, "-Tsvg"]
+    rc, svg, err = module.run_command(cmd, data=source, binary_data=True)
+    if limit and rc in (124, 137):
         return None, "Graphviz 'dot' did not lay out the picture within %d s (svg_timeout)" % timeout
-    if done.returncode != 0:
-        return None, "Graphviz 'dot -Tsvg' failed: %s" % done.stderr.decode("utf-8", "replace").strip()[:500]
-    return done.stdout.decode("utf-8"), None
+    if rc != 0:
+        return None, "Graphviz 'dot -Tsvg' failed: %s" % err.strip()[:500]
+    return svg, None
 
 
 def main():
@@ -137,7 +137,7 @@ def main():
     files = {"topology.mmd": mesh_topology.to_mermaid(graph, p["title"])}
     # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
     dot = module.get_bin_path("dot")
-    svg, why = draw_svg(dot, mesh_topology.to_dot(graph, p["title"]), p["svg_timeout"]) if dot else (
+    svg, why = draw_svg(module, dot, mesh_topology.to_dot(graph, p["title"]), p["svg_timeout"]) if dot else (
         None, "Graphviz 'dot' is not on PATH (Debian package graphviz)")
     removed = []
     if svg is None:

@@ -135,7 +135,7 @@ def test_killing_ansible_playbook_alone_leaves_no_module_running(kube, tmp_path)
         run = PlaybookProcess(str(play), env=kube.env())
         run.wait_for(lambda: any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids()),
                      timeout=120, what="the waiting module process")
-        time.sleep(2)
+        time.sleep(5)  # past the module's start-up (its watch starts right after the arguments are parsed)
         assert any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids())  # still waiting
         started = {p: start_time(p) for p in run.tree_pids() if p != run.proc.pid}  # worker, module, its shell
         run.kill_controller()
