@@ -20,13 +20,13 @@ CHECK_INTERVAL = 1.0
 
 
 def _stat(pid):
-    """(parent pid, start time) of a process, or None once it is gone."""
+    """(parent pid, start time, state) of a process, or None once it is gone."""
     try:
         with open("/proc/%d/stat" % pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    return int(fields[1]), fields[19]
+    return int(fields[1]), fields[19], fields[0]
 
 
 def _is_ansible(pid):
@@ -115,12 +115,8 @@ def descendants(pid):
 
 def _running(pid, started):
     """The process started at `started` is still there and not a zombie (a zombie has ended)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return False
-    return fields[0] != "Z" and fields[19] == started
+    stat = _stat(pid)
+    return stat is not None and stat[2] != "Z" and stat[1] == started
 
 
 def stop_deepest_first(known, grace, rounds=20):
