@@ -5,9 +5,14 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # AWS connection options shared by the eco2.mesh aws_* modules (action group eco2.mesh.aws).
+    # The eco2.mesh aws_* modules (action group eco2.mesh.aws): read-only checks of AWS against the spec. A module
+    # adds its own description of fail_on_error, problems and report; the types and defaults are written here.
     DOCUMENTATION = r"""
 options:
+  fail_on_error:
+    description: Fail when the check finds a problem (RV(problems)); otherwise return them and succeed.
+    type: bool
+    default: true
   region:
     description:
       - The AWS region, for example C(ap-northeast-2).
@@ -38,4 +43,17 @@ options:
 requirements:
   - boto3 >= 1.28.0
   - botocore >= 1.31.0
+"""
+
+    RETURN = r"""
+problems:
+  description: One line per problem found.
+  returned: always
+  type: list
+  elements: str
+report:
+  description: Lines for the migration summary.
+  returned: always
+  type: list
+  elements: str
 """

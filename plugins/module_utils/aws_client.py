@@ -11,6 +11,7 @@ results or logs. Timeouts and retries are low so an unreachable endpoint fails w
 from __future__ import annotations
 
 import traceback
+from contextlib import contextmanager
 
 BOTO3_IMP_ERR = None
 try:
@@ -29,6 +30,10 @@ AWS_ARG_SPEC = dict(
     connect_timeout=dict(type="int", default=5),
     max_attempts=dict(type="int", default=2),
 )
+
+
+# Every aws_* module is a read-only check that fails on what it finds unless told not to.
+CHECK_ARG_SPEC = dict(fail_on_error=dict(type="bool", default=True))
 
 
 class AwsError(Exception):
@@ -111,3 +116,19 @@ def conclude(module, out, disagreement):
     if out["problems"] and module.params["fail_on_error"]:
         module.fail_json(msg="%s: %s" % (disagreement, "; ".join(out["problems"])), **out)
     module.exit_json(**out)
+
+
+def check_module(options, **kwargs):
+    """The AnsibleModule of an AWS check: its own options, O(fail_on_error) and the AWS connection options."""
+    from ansible.module_utils.basic import AnsibleModule
+    return AnsibleModule(argument_spec=dict(options, **CHECK_ARG_SPEC, **AWS_ARG_SPEC), supports_check_mode=True, **kwargs)
+
+
+@contextmanager
+def failing_on_aws_error(module, out, what):
+    """An AwsError inside fails the module with `Cannot <what>`, what was found so far, and the error as a problem."""
+    try:
+        yield
+    except AwsError as exc:
+        out["problems"].append(str(exc))
+        module.fail_json(msg="Cannot %s: %s" % (what, exc), **out)

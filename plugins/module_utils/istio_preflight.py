@@ -8,13 +8,8 @@
 """
 from __future__ import annotations
 
+from ansible_collections.eco2.mesh.plugins.module_utils.check_results import ChecksStopped
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, k8s_objects, istio_placement, istio_versions, mesh_spec
-
-
-class PreflightError(Exception):
-    def __init__(self, message, results):
-        super().__init__(message)
-        self.results = results
 
 
 ALL_CHECKS = ["kubernetes_version", "placement", "crds", "gateway_selector", "pdb"]
@@ -46,10 +41,6 @@ def pdb_blocks_drain(values):
     return int(pilot.get("replicaCount", 1)) <= 1
 
 
-def report(results):
-    return ["[%s] %s: %s" % (r["status"], r["name"], r["message"]) for r in results]
-
-
 def run(p, kube):
     """The checks of p["checks"] for the releases in p; `kube()` gives a Kube when the cluster is needed."""
     checks = p["checks"]
@@ -62,7 +53,7 @@ def run(p, kube):
     try:
         istio_versions.parse_version(p["istio_version"])
     except ValueError as exc:
-        raise PreflightError("istio_version: %s" % exc, results)
+        raise ChecksStopped("istio_version: %s" % exc, results)
 
     releases = []
     if p["istiod"] is not None:
@@ -121,5 +112,5 @@ def run(p, kube):
                 else:
                     record("crds", "ok", "no Istio CRD owned by anything but %s/%s" % (p["namespace"], p["base_release"]))
         except Exception as exc:  # API errors come in many types; report them as a failed preflight
-            raise PreflightError("preflight could not read the cluster: %s" % exc, results)
+            raise ChecksStopped("preflight could not read the cluster: %s" % exc, results)
     return results, out

@@ -8,13 +8,8 @@ read (deployments, gateway pods, the Service). `kube()` gives the client.
 """
 from __future__ import annotations
 
+from ansible_collections.eco2.mesh.plugins.module_utils.check_results import ChecksStopped
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, k8s_objects
-
-
-class VerifyError(Exception):
-    def __init__(self, message, results):
-        super().__init__(message)
-        self.results = results
 
 
 WEBHOOK_KINDS = {"mutating": "MutatingWebhookConfiguration", "validating": "ValidatingWebhookConfiguration"}
@@ -156,5 +151,5 @@ def run(p, kube):
                 out["service"] = svc
             record("service/%s" % name, ok, msg)
     except Exception as exc:  # API errors come in many types; report them as a failed verification
-        raise VerifyError("verification could not read the cluster: %s" % exc, results)
+        raise ChecksStopped("verification could not read the cluster: %s" % exc, results)
     return results, out

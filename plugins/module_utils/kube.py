@@ -29,6 +29,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 # kubernetes.core's connection options, so one module_defaults entry serves its modules and ours.
 KUBE_ARG_SPEC = dict(AUTH_ARG_SPEC)
 
+
 # Transient API answers (priority-and-fairness 429, an overloaded or restarting server's 502/503/504) are
 # retried, bounded: at most 4 retries, each after the server's Retry-After (capped at 4 s) or exponential backoff
 # (at most 4 s). Every write we make is idempotent (server-side apply, a merge patch to fixed values, delete by
@@ -36,6 +37,12 @@ KUBE_ARG_SPEC = dict(AUTH_ARG_SPEC)
 API_RETRY = dict(total=6, connect=3, read=2, status=4, backoff_factor=0.5, backoff_max=4, retry_after_max=4,
                  status_forcelist=(429, 502, 503, 504), allowed_methods=("GET", "HEAD", "PUT", "PATCH", "DELETE"),
                  respect_retry_after_header=True, raise_on_status=False)
+
+
+def kube_module(options, **kwargs):
+    """The AnsibleModule of a cluster module: its own options and kubernetes.core's connection options."""
+    from ansible.module_utils.basic import AnsibleModule
+    return AnsibleModule(argument_spec=dict(options, **KUBE_ARG_SPEC), supports_check_mode=True, **kwargs)
 
 
 def cluster_access(kubeconfig=None, context=None):

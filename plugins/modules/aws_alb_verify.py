@@ -19,8 +19,7 @@ description:
     C(Target.ResponseCodeMismatch) the health-check route or the Gateway's C(*) host, C(Target.Timeout) the
     NodePort, the security group or the gateway pod not on that node, C(Target.NotRegistered) the Node's provider ID,
     C(Target.InvalidState) a stopped instance.
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - eco2.mesh.aws
   - eco2.mesh.read_only
@@ -73,8 +72,6 @@ options:
     default: 10
   fail_on_error:
     description: Fail when the load balancer is missing, the listener is wrong, or a target is not healthy at the end.
-    type: bool
-    default: true
 """
 
 EXAMPLES = r"""
@@ -94,6 +91,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - eco2.mesh.aws
 load_balancer:
   description: The load balancer found (C(arn), C(name), C(dns_name), C(canonical_hosted_zone_id), C(scheme), C(state)), or null.
   returned: always
@@ -129,21 +128,14 @@ log:
   elements: str
 problems:
   description: One line per problem with the load balancer, its listener or a target, with the likely cause.
-  returned: always
-  type: list
-  elements: str
 report:
   description: Lines for the migration summary - the load balancer, its listener and the target health.
-  returned: always
-  type: list
-  elements: str
 """
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import (
-    AWS_ARG_SPEC, AwsError, call, clients_from_module, conclude, paginate)
+    call, check_module, clients_from_module, conclude, failing_on_aws_error, paginate)
 from ansible_collections.eco2.mesh.plugins.module_utils import aws_alb
 
 
@@ -197,17 +189,14 @@ def main():
         success_codes=dict(type="str", default="200"),
         timeout=dict(type="int", default=300),
         interval=dict(type="int", default=10),
-        fail_on_error=dict(type="bool", default=True),
     )
-    argument_spec.update(AWS_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=[("dns_name", "group_name")])
+    module = check_module(argument_spec, required_one_of=[("dns_name", "group_name")])
     p = module.params
     clients = clients_from_module(module)
     endpoint = p["endpoint_url"]
     out = dict(changed=False, load_balancer=None, listener=None, target_groups=[], targets=[], healthy=False, waited=0,
                log=[], problems=[], report=[])
-    try:
+    with failing_on_aws_error(module, out, "check the ALB"):
         lbs = paginate(clients, "elbv2", "describe_load_balancers", "LoadBalancers", endpoint)
         tags = {}
         if not p["dns_name"] and lbs:
@@ -254,9 +243,6 @@ def main():
         out["targets"] = rows
         out["healthy"] = bool(rows) and not aws_alb.unhealthy(rows)
         out["report"] = aws_alb.report_lines(lb, listener_problems, rows, out["problems"])
-    except AwsError as exc:
-        out["problems"].append(str(exc))
-        module.fail_json(msg="Cannot check the ALB: %s" % exc, **out)
     conclude(module, out, "The ALB disagrees with the spec")
 
 

@@ -14,8 +14,7 @@ description:
   - A wildcard covers exactly one label - C(*.example.com) covers C(a.example.com), but neither C(example.com) nor
     C(a.b.example.com).
   - The ACM client uses the region of the ARN unless O(region) is set.
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - eco2.mesh.aws
   - eco2.mesh.read_only
@@ -35,8 +34,6 @@ options:
     default: 30
   fail_on_error:
     description: Fail when the certificate is missing, not issued, expiring or not covering a host.
-    type: bool
-    default: true
 """
 
 EXAMPLES = r"""
@@ -48,6 +45,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - eco2.mesh.aws
 found:
   description: Whether the certificate exists.
   returned: always
@@ -76,19 +75,12 @@ uncovered:
   elements: str
 problems:
   description: One line per problem with the certificate - status, expiry, a host it does not cover.
-  returned: always
-  type: list
-  elements: str
 report:
   description: Lines for the migration summary - the certificate, its status and expiry.
-  returned: always
-  type: list
-  elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import (
-    AWS_ARG_SPEC, AwsError, call, clients_from_module, conclude, error_code)
+    AwsError, call, check_module, clients_from_module, conclude, error_code)
 from ansible_collections.eco2.mesh.plugins.module_utils import aws_acm
 
 
@@ -97,10 +89,8 @@ def main():
         certificate_arn=dict(type="str", required=True),
         hosts=dict(type="list", elements="str", default=[]),
         min_days=dict(type="int", default=30),
-        fail_on_error=dict(type="bool", default=True),
     )
-    argument_spec.update(AWS_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = check_module(argument_spec)
     p = module.params
     arn = p["certificate_arn"]
     parts = arn.split(":")

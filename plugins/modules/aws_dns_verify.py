@@ -17,8 +17,7 @@ description:
   - Reports records missing, stale (an alias to something else, or a plain record) and unowned (no ownership TXT
     record, or another owner than O(owner_id)), naming the Ingress annotation
     C(external-dns.alpha.kubernetes.io/hostname) that should have produced them.
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - eco2.mesh.aws
   - eco2.mesh.read_only
@@ -56,8 +55,6 @@ options:
     default: istio-system/istio-ingress
   fail_on_error:
     description: Fail when a record is missing, stale or unowned, or the zone does not exist.
-    type: bool
-    default: true
 """
 
 EXAMPLES = r"""
@@ -70,6 +67,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - eco2.mesh.aws
 zone_id:
   description: The hosted zone ID, or null when the zone does not exist.
   returned: always
@@ -96,18 +95,12 @@ unowned:
   elements: dict
 problems:
   description: One line per record missing, stale or unowned, naming the host.
-  returned: always
-  type: list
-  elements: str
 report:
   description: Lines for the migration summary - one per public host and its records.
-  returned: always
-  type: list
-  elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import AWS_ARG_SPEC, AwsError, clients_from_module, conclude, paginate
+from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import (
+    check_module, clients_from_module, conclude, failing_on_aws_error, paginate)
 from ansible_collections.eco2.mesh.plugins.module_utils import aws_dns
 
 
@@ -121,15 +114,13 @@ def main():
         owner_id=dict(type="str"),
         txt_prefix=dict(type="str", default=""),
         ingress=dict(type="str", default="istio-system/istio-ingress"),
-        fail_on_error=dict(type="bool", default=True),
     )
-    argument_spec.update(AWS_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = check_module(argument_spec)
     p = module.params
     clients = clients_from_module(module)
     endpoint = p["endpoint_url"]
     out = dict(changed=False, zone_id=None, ok=[], missing=[], stale=[], unowned=[], problems=[], report=[])
-    try:
+    with failing_on_aws_error(module, out, "check the DNS records"):
         zones = paginate(clients, "route53", "list_hosted_zones", "HostedZones", endpoint)
         zone = aws_dns.select_zone(zones, p["zone_name"], p["private_zone"])
         if zone is None:
@@ -146,9 +137,6 @@ def main():
             for key in ("ok", "missing", "stale", "unowned", "problems"):
                 out[key] = result[key]
             out["report"] = aws_dns.report_lines(p["zone_name"], p["hosts"], result, p["dual_stack"])
-    except AwsError as exc:
-        out["problems"].append(str(exc))
-        module.fail_json(msg="Cannot check the DNS records: %s" % exc, **out)
     conclude(module, out, "Route53 disagrees with the spec")
 
 

@@ -14,8 +14,7 @@ description:
     each Node to register it as a target.
   - Reports the hosts without an instance, the hosts that match several instances, and the hosts whose provider ID
     in the inventory differs from EC2's. Terminated instances never match.
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - eco2.mesh.aws
   - eco2.mesh.read_only
@@ -30,8 +29,6 @@ options:
     required: true
   fail_on_error:
     description: Fail when a host has no instance, several, or a provider ID that disagrees with EC2.
-    type: bool
-    default: true
 """
 
 EXAMPLES = r"""
@@ -50,6 +47,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - eco2.mesh.aws
 provider_ids:
   description: Provider ID per host found.
   returned: success
@@ -79,38 +78,27 @@ mismatched:
   elements: dict
 problems:
   description: One line per disagreement between the inventory and EC2.
-  returned: always
-  type: list
-  elements: str
 report:
   description: Lines for the migration summary - one per host and its provider ID.
-  returned: success
-  type: list
-  elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import AWS_ARG_SPEC, AwsError, clients_from_module, conclude, paginate
+from ansible_collections.eco2.mesh.plugins.module_utils.aws_client import (
+    check_module, clients_from_module, conclude, failing_on_aws_error, paginate)
 from ansible_collections.eco2.mesh.plugins.module_utils import aws_ec2
 
 
 def main():
-    argument_spec = dict(
-        hosts=dict(type="list", elements="dict", required=True),
-        fail_on_error=dict(type="bool", default=True),
-    )
-    argument_spec.update(AWS_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = check_module(dict(hosts=dict(type="list", elements="dict", required=True)))
     hosts = module.params["hosts"]
     for i, host in enumerate(hosts):
         if not host.get("name"):
-            module.fail_json(msg="hosts[%d]: name is required" % i, problems=[])
+            module.fail_json(msg="hosts[%d]: name is required" % i, problems=[], report=[])
     clients = clients_from_module(module)
     endpoint = module.params["endpoint_url"]
     ips = sorted({h["private_ip"] for h in hosts if h.get("private_ip")})
     names = sorted({h["name"] for h in hosts})
-    try:
-        instances = []
+    instances = []
+    with failing_on_aws_error(module, {"problems": [], "report": []}, "read the EC2 instances"):
         if ips:
             instances += aws_ec2.flatten_reservations(paginate(
                 clients, "ec2", "describe_instances", "Reservations", endpoint,
@@ -118,8 +106,6 @@ def main():
         instances += aws_ec2.flatten_reservations(paginate(
             clients, "ec2", "describe_instances", "Reservations", endpoint,
             Filters=[{"Name": "tag:Name", "Values": names}]))
-    except AwsError as exc:
-        module.fail_json(msg="Cannot read the EC2 instances: %s" % exc, problems=[str(exc)])
     result = aws_ec2.match_hosts(hosts, aws_ec2.flatten_reservations([{"Instances": instances}]))
     problems = aws_ec2.problems(result)
     out = dict(

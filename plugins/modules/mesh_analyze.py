@@ -8,8 +8,6 @@ DOCUMENTATION = r"""
 module: mesh_analyze
 short_description: Find the known mesh routing and NetworkPolicy failures before they reach the cluster
 version_added: 0.1.0
-author:
-  - eco2.mesh maintainers (@eco2-team)
 description:
   - Analyses the objects about to be applied (O(objects), typically the output of the P(eco2.mesh.mesh_routing#filter)
     and P(eco2.mesh.mesh_network_policies#filter) filters) and, with O(cluster=true), what the live cluster holds
@@ -43,6 +41,7 @@ description:
     config; C(telemetry-flow-blocked) NetworkPolicies on the cluster block a telemetry flow (Prometheus -> sidecars
     and istiod, sidecars and gateway -> the tracing collector, Kiali -> Prometheus, istiod, Jaeger query). The
     O(checks=[network_policies]) run also checks those flows against the policies after the apply.
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - eco2.mesh.read_only
@@ -175,9 +174,8 @@ read:
   sample: {Service: 12, VirtualService: 3}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module, kube_module
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_analysis
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_auth_analysis
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_mtls_analysis
@@ -268,8 +266,7 @@ def main():
         dns_pod_labels=dict(type="dict"),
         fail_on_error=dict(type="bool", default=True),
     )
-    argument_spec.update(KUBE_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = kube_module(argument_spec)
     p = module.params
 
     spec = p["spec"]

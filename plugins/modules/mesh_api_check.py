@@ -12,9 +12,7 @@ description:
   - Asks the API server for its version (C(GET /version)), three times at most with a short timeout each,
     and fails within 30 seconds with the server's address and the last error when it does not answer.
   - Without it an unreachable server showed up a minute later as a misleading task error (a Node "not found").
-  - Read only; never changes the cluster. Supports check mode.
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - eco2.mesh.read_only
@@ -39,9 +37,8 @@ git_version:
   sample: v1.31.13
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils.api_reach import check
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import HAS_KUBERNETES, KUBE_ARG_SPEC, client_configuration
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import HAS_KUBERNETES, client_configuration, kube_module
 
 try:
     from kubernetes import client as k8s_client
@@ -50,7 +47,7 @@ except ImportError:
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(KUBE_ARG_SPEC), supports_check_mode=True)
+    module = kube_module({})
     if not HAS_KUBERNETES:
         from ansible.module_utils.basic import missing_required_lib
         module.fail_json(msg=missing_required_lib("kubernetes"))

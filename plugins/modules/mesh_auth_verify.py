@@ -8,8 +8,6 @@ DOCUMENTATION = r"""
 module: mesh_auth_verify
 short_description: Check the applied auth offloading objects with istioctl analyze and list what goes through ext_authz
 version_added: 0.1.0
-author:
-  - eco2.mesh maintainers (@eco2-team)
 description:
   - Runs Istio's own analyzers (C(istioctl analyze), the binary of the installed Istio minor) against the live
     cluster, through O(kubeconfig) / O(context), once per namespace of the auth objects - the gateway's, the ext_authz
@@ -20,6 +18,7 @@ description:
   - From O(spec) alone, lists the host/path pairs the CUSTOM AuthorizationPolicy sends to the ext_authz provider and
     the public pairs it excepts, as lines for the run's summary.
   - In check mode nothing was applied, so istioctl is not run; the pairs are still returned.
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 attributes:
@@ -107,7 +106,6 @@ outside:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.eco2.mesh.plugins.module_utils import kube, mesh_auth_verify as mav
 
@@ -119,8 +117,7 @@ def main():
         failure_threshold=dict(type="str", choices=list(mav.FAILURE_LEVELS), default=mav.FAILURE_LEVELS[0]),
         suppress=dict(type="list", elements="str", default=[]),
     )
-    argument_spec.update(kube.KUBE_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = kube.kube_module(argument_spec)
     p = module.params
     if not p["spec"].get("auth"):
         module.fail_json(msg="spec has no auth section (mesh_auth absent or mesh_auth_enabled false): nothing to verify")

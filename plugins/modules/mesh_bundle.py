@@ -20,8 +20,7 @@ description:
   - With O(verify), the bundle is listed again after the writes; the module fails when an object is missing
     or an object not in O(objects) is still there.
   - Supports check mode (dry runs only) and diff mode (YAML of each created, updated or deleted object).
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
@@ -110,10 +109,9 @@ extra:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils import bundle_engine
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, BundleClient, client_from_module
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import BundleClient, client_from_module, kube_module
 
 
 def main():
@@ -127,8 +125,7 @@ def main():
         prune=dict(type="bool", default=True),
         verify=dict(type="bool", default=True),
     )
-    argument_spec.update(KUBE_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = kube_module(argument_spec)
     p = module.params
     if not ms._DNS1123_LABEL.match(p["bundle"]) or len(p["bundle"]) > 63:
         module.fail_json(msg="bundle: %r is not a DNS label (lower-case letters, digits, '-')" % p["bundle"])

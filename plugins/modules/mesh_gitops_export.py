@@ -8,8 +8,6 @@ DOCUMENTATION = r"""
 module: mesh_gitops_export
 short_description: Write the mesh as an Argo CD app-of-apps layout (one environment), from render mode's files
 version_added: 0.2.0
-author:
-  - eco2.mesh maintainers (@eco2-team)
 description:
   - Reads what render mode wrote (C(helm/releases.yaml), C(helm/<release>.values.yaml),
     C(manifests/07-network-policies.yaml), C(manifests/50-routing.yaml), C(manifests/60-sidecar-injection.yaml)) and
@@ -23,6 +21,7 @@ description:
     no longer generated (under C(apps/) and C(manifests/)) are removed. Output is deterministic.
 requirements:
   - PyYAML
+author: eco2.mesh maintainers (@eco2-team)
 options:
   render_dir:
     description: Directory render mode (C(mesh_render_dir)) wrote to.

@@ -18,8 +18,7 @@ description:
     that failed is rolled back, or the failed first install removed), like C(helm --atomic).
   - Does nothing, and writes nothing, when the release is absent or its newest revision is deployed.
   - Stops (with the helm command it started) when the ansible-playbook that started it is killed.
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
@@ -82,10 +81,9 @@ report:
 
 import shutil
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
 from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import HelmCli, HelmError, describe, plan_recovery
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, cluster_access
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import cluster_access, kube_module
 
 
 def main():
@@ -96,8 +94,7 @@ def main():
         wait_timeout=dict(type="str", default="5m"),
         binary_path=dict(type="path"),
     )
-    argument_spec.update(KUBE_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = kube_module(argument_spec)
     controller_watch.watch()
     p = module.params
     binary = p["binary_path"] or shutil.which("helm")

@@ -17,8 +17,7 @@ description:
     namespace runs with a ready sidecar injected by istiod, and reports per pod why not when the time is up.
   - A second run with nothing to change writes nothing.
   - The wait stops early when the ansible-playbook that started the module is gone.
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
@@ -112,9 +111,8 @@ report:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch, injection
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module, kube_module
 from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import summary_lines
 
 
@@ -160,8 +158,7 @@ def main():
         wait_timeout=dict(type="int", default=300),
         wait_delay=dict(type="int", default=3),
     )
-    argument_spec.update(KUBE_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = kube_module(argument_spec)
     kube = client_from_module(module)
     try:
         module.exit_json(**execute(module, kube))

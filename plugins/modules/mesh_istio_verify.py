@@ -8,8 +8,6 @@ DOCUMENTATION = r"""
 module: mesh_istio_verify
 short_description: Verify an installed Istio control plane and ingress gateway
 version_added: 0.1.0
-author:
-  - eco2.mesh maintainers (@eco2-team)
 description:
   - Read-only checks after the Istio releases are installed, reported as lines a person can read and as data.
   - C(crds) - the Istio CRDs O(crds) exist, are Established and are owned by Helm release O(base_release).
@@ -17,6 +15,7 @@ description:
   - C(gateway) - the gateway Deployment is available, its pods run only on nodes carrying O(gateway_node_labels),
     and its Service has the expected type and ports (with node ports when the type is C(NodePort)).
   - Fails with every failed check in the message.
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
@@ -147,24 +146,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - eco2.mesh.checks
 report:
-  description: Human-readable lines, one per check.
-  returned: always
-  type: list
-  elements: str
   sample:
     - "[ok] deployment/istiod: 1/1 replicas available"
     - "[ok] gateway_placement: 1 pod(s) on nodes with role=ingress-gateway: istio-ingressgateway-5d9c-x2 on k8s-ingress-gateway"
-checks:
-  description: One entry per check (C(name), C(status) C(ok) or C(fail), C(message)).
-  returned: always
-  type: list
-  elements: dict
-failed_checks:
-  description: Names of the failed checks.
-  returned: always
-  type: list
-  elements: str
 deployments:
   description: Replica counts per Deployment checked.
   returned: always
@@ -187,10 +174,9 @@ service:
     ports: [{name: http2, port: 80, nodePort: 31380}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
-from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, istio_verify
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import kube_module
+from ansible_collections.eco2.mesh.plugins.module_utils import check_results, istio_helm, istio_verify
 
 
 def main():
@@ -216,20 +202,8 @@ def main():
         ), default=[{"name": "status-port", "port": 15021}, {"name": "http2", "port": 80},
                     {"name": "https", "port": 443}]),
     )
-    argument_spec.update(KUBE_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    try:
-        results, out = istio_verify.run(p, lambda: client_from_module(module))
-    except istio_verify.VerifyError as exc:
-        module.fail_json(msg=str(exc), checks=exc.results)
-    report = ["[%s] %s: %s" % (r["status"], r["name"], r["message"]) for r in results]
-    failed = [r["name"] for r in results if r["status"] == "fail"]
-    out.update(changed=False, checks=results, report=report, failed_checks=failed)
-    if failed:
-        module.fail_json(msg="Istio verification failed: " + " | ".join(
-            "%s: %s" % (r["name"], r["message"]) for r in results if r["status"] == "fail"), **out)
-    module.exit_json(**out)
+    check_results.run(kube_module(argument_spec), istio_verify.run, "Istio verification failed",
+                      lambda r: "%s: %s" % (r["name"], r["message"]))
 
 
 if __name__ == "__main__":

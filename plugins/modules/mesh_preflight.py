@@ -8,8 +8,6 @@ DOCUMENTATION = r"""
 module: mesh_preflight
 short_description: Check a cluster before installing the Istio releases
 version_added: 0.1.0
-author:
-  - eco2.mesh maintainers (@eco2-team)
 description:
   - Read-only checks run before any Istio Helm release is installed, so a migration fails before it touches the cluster.
   - C(kubernetes_version) - the API server's Kubernetes version is in the range the Istio minor release supports.
@@ -23,6 +21,7 @@ description:
   - C(pdb) - warns when istiod runs one replica with its PodDisruptionBudget (C(minAvailable=1)), which blocks draining
     its node.
   - Never writes to the cluster.
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
@@ -120,26 +119,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - eco2.mesh.checks
 kubernetes_version:
   description: The API server's version.
   returned: when the kubernetes_version check ran
   type: str
   sample: v1.31.4
 checks:
-  description: One entry per check with its outcome.
-  returned: always
-  type: list
-  elements: dict
-  contains:
-    name:
-      description: Check name, for example C(placement/istiod).
-      type: str
-    status:
-      description: C(ok), C(warn) or C(fail).
-      type: str
-    message:
-      description: What was found.
-      type: str
+  description: One entry per check with its outcome; a check's name is for example C(placement/istiod).
   sample:
     - name: placement/istio-ingressgateway
       status: ok
@@ -155,23 +143,13 @@ placement:
         k8s-master: []
         k8s-api-auth: ["missing label role=control-plane", "untolerated taint domain=auth:NoSchedule"]
 report:
-  description: Human-readable lines, one per check.
-  returned: always
-  type: list
-  elements: str
   sample:
     - "[ok] kubernetes_version: Kubernetes 1.31 is supported by Istio 1.24 (1.28-1.31)"
-failed_checks:
-  description: Names of the checks that failed.
-  returned: always
-  type: list
-  elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
-from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm, istio_preflight
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import kube_module
+from ansible_collections.eco2.mesh.plugins.module_utils import check_results, istio_helm, istio_preflight
 
 
 def main():
@@ -190,24 +168,7 @@ def main():
         )),
         checks=dict(type="list", elements="str", choices=istio_preflight.ALL_CHECKS, default=list(istio_preflight.ALL_CHECKS)),
     )
-    argument_spec.update(KUBE_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    try:
-        results, out = istio_preflight.run(p, lambda: client_from_module(module))
-    except istio_preflight.PreflightError as exc:
-        module.fail_json(msg=str(exc), checks=exc.results, report=istio_preflight.report(exc.results),
-                         failed_checks=[r["name"] for r in exc.results if r["status"] == "fail"])
-    for r in results:
-        if r["status"] == "warn":
-            module.warn(r["message"])
-    report = istio_preflight.report(results)
-    failed = [r["name"] for r in results if r["status"] == "fail"]
-    out.update(changed=False, checks=results, report=report, failed_checks=failed)
-    if failed:
-        module.fail_json(msg="Istio preflight failed: " + " | ".join(r["message"] for r in results if r["status"] == "fail"),
-                         **out)
-    module.exit_json(**out)
+    check_results.run(kube_module(argument_spec), istio_preflight.run, "Istio preflight failed", lambda r: r["message"])
 
 
 if __name__ == "__main__":

@@ -19,8 +19,7 @@ description:
     It exits by itself when the run ends normally.
   - Run it once, as the first task of a play on the controller.
   - Reads and writes nothing else; contacts nothing. Linux only (C(/proc)).
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 options:
   interval:
     description: Seconds between two looks at the controller.

@@ -14,9 +14,7 @@ description:
     ready with a sidecar, why (Pending with the scheduler's reason, the injection webhook refused the
     pod, containers not ready, created before injection was enabled).
   - Lists the Deployments whose pods lack the sidecar, which a restart would fix.
-  - Read only; never changes the cluster. Supports check mode.
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - eco2.mesh.read_only
@@ -76,9 +74,8 @@ report:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module, kube_module
 from ansible_collections.eco2.mesh.plugins.module_utils.injection import restart_list, wait_ready
 from ansible_collections.eco2.mesh.plugins.module_utils.sidecar import summary_lines
 
@@ -90,8 +87,7 @@ def main():
         wait_timeout=dict(type="int", default=0),
         wait_delay=dict(type="int", default=3),
     )
-    argument_spec.update(KUBE_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = kube_module(argument_spec)
     if module.params["wait_timeout"] > 0:
         # Before anything slow: once ansible-playbook is gone its orphaned worker would pass for the controller.
         controller_watch.watch()

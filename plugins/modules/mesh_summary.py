@@ -12,9 +12,7 @@ description:
   - Reads the cluster and reports where istiod and the ingress gateway run, the Helm releases and
     their chart versions, every route (host and match to destination), the NetworkPolicies per
     namespace and the sidecar status per meshed namespace.
-  - Read only; supports check mode.
-author:
-  - eco2.mesh maintainers (@eco2-team)
+author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - eco2.mesh.read_only
@@ -123,8 +121,7 @@ sidecars_ready:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import KUBE_ARG_SPEC, client_from_module
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module, kube_module
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_reachability, mesh_spec, sidecar, summary
 
 
@@ -138,8 +135,7 @@ def main():
         policy_label_selector=dict(type="str", default="app.kubernetes.io/managed-by=eco2.mesh"),
         findings=dict(type="list", elements="str", default=[]),
     )
-    argument_spec.update(KUBE_ARG_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = kube_module(argument_spec)
     params = module.params
     params["gateway_selector"] = params["gateway_selector"] or mesh_spec.default_gateway_selector(params["gateway_release"])
     kube = client_from_module(module)

@@ -8,8 +8,6 @@ DOCUMENTATION = r"""
 module: mesh_topology
 short_description: Draw the mesh topology from the spec (Mermaid text and an SVG rendered by Graphviz)
 version_added: 0.2.0
-author:
-  - eco2.mesh maintainers (@eco2-team)
 description:
   - Draws ALB -> bridge Ingress -> gateway (with the inventory node its placement selects) -> VirtualServices
     (hosts, path prefixes) -> Services per namespace, istiod and its node, xDS to the sidecars of every meshed
@@ -18,6 +16,7 @@ description:
     Graphviz C(dot), Debian package C(graphviz)). Contacts nothing; files are only rewritten when they change.
 requirements:
   - Graphviz (C(dot)) on the host the module runs on for the SVG; without it only the Mermaid file is written.
+author: eco2.mesh maintainers (@eco2-team)
 options:
   spec:
     description: The mesh spec (P(eco2.mesh.mesh_spec#lookup)) or the raw mesh variables keyed by name.
