@@ -14,7 +14,7 @@ import types
 import pytest
 from botocore.exceptions import ClientError
 
-from ansible.module_utils.testing import patch_module_args
+from tests.lib.module_main import run_main
 
 from ansible_collections.eco2.mesh.plugins.module_utils import aws_client
 from ansible_collections.eco2.mesh.plugins.modules import (aws_alb_verify, aws_certificate_verify, aws_dns_verify,
@@ -64,12 +64,9 @@ def aws(monkeypatch):
 
 
 def run(module, args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    out = capsys.readouterr().out
-    assert SECRET not in out
-    return json.loads(out)
+    out = run_main(module, args, capsys)
+    assert SECRET not in json.dumps(out)
+    return out
 
 
 def health(*rows):

@@ -1,11 +1,7 @@
 """mesh_analyze module: offline runs through main(), and its helpers."""
 from __future__ import annotations
 
-import json
-
-import pytest
-
-from ansible.module_utils.testing import patch_module_args
+from tests.lib.module_main import run_main
 
 from ansible_collections.eco2.mesh.plugins.filter import mesh_bundles as mb
 from ansible_collections.eco2.mesh.plugins.modules import mesh_analyze
@@ -16,10 +12,7 @@ VARS = {"mesh_zone": "dev.growbin.app", "mesh_domains": ["auth", "scan", "charac
 
 
 def run_module(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            mesh_analyze.main()
-    return json.loads(capsys.readouterr().out)
+    return run_main(mesh_analyze, args, capsys)
 
 
 def test_clean_bundle_passes(capsys):

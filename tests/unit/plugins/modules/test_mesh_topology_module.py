@@ -1,13 +1,12 @@
 """mesh_topology module through main(): the SVG of a many-domain spec, and a run that goes on without it."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from tests.lib.module_main import run_main
 
 from ansible_collections.eco2.mesh.plugins.modules import mesh_topology
 
@@ -22,10 +21,7 @@ def many_domains(count):
 
 
 def run_module(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            mesh_topology.main()
-    return json.loads(capsys.readouterr().out)
+    return run_main(mesh_topology, args, capsys)
 
 
 def test_thirty_domains_with_crossing_flows_are_drawn(tmp_path, capsys, monkeypatch):
