@@ -95,11 +95,3 @@ class _World:
 
     def ns_labels(self):
         return self.namespaces or {}
-
-
-def _uniq(items):
-    out = []
-    for item in items:
-        if item not in out:
-            out.append(item)
-    return out

@@ -8,7 +8,8 @@ from ansible_collections.eco2.mesh.plugins.module_utils import mesh_netpol as ne
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_reachability
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import BUNDLE_LABEL
 from ansible_collections.eco2.mesh.plugins.module_utils.analysis_common import (
-    _kind, _labels_str, _name, _ns, _uniq, finding, ref)
+    _kind, _labels_str, _name, _ns, finding, ref)
+from ansible_collections.eco2.mesh.plugins.module_utils.sequences import unique_in_order
 
 
 # -- NetworkPolicy checks ------------------------------------------------------
@@ -21,9 +22,9 @@ def _workloads(world):
         labels = dict(d.get("pod_labels") or {"app": d["service"]})
         ports = [d["port"]] + [r["port"] for r in d.get("routes") or []
                                if r["namespace"] == d["namespace"] and r["port"] != d["port"]]
-        out.append({"domain": d["name"], "namespace": d["namespace"], "labels": labels, "ports": _uniq(ports)})
+        out.append({"domain": d["name"], "namespace": d["namespace"], "labels": labels, "ports": unique_in_order(ports)})
     if not out:
-        for ns in _uniq([_ns(p) for p in _kind(world.objects, "NetworkPolicy")]):
+        for ns in unique_in_order([_ns(p) for p in _kind(world.objects, "NetworkPolicy")]):
             out.append({"domain": ns, "namespace": ns, "labels": {}, "ports": []})
     return out
 
@@ -82,7 +83,7 @@ def check_policies(world):
     dns_port = world.dns["port"]
 
     if world.namespaces is not None:
-        for ns in _uniq([_ns(o) for o in world.objects if _ns(o)]):
+        for ns in unique_in_order([_ns(o) for o in world.objects if _ns(o)]):
             if ns not in world.namespaces:
                 obj = next(o for o in world.objects if _ns(o) == ns)
                 out.append(finding("namespace-missing", ref(obj), "metadata.namespace",

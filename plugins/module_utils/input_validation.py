@@ -18,39 +18,31 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_versions, node_profile
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import (
-    _DNS1123_LABEL, PROTOCOLS, SPEC_VARIABLES, MeshSpecError, _dedupe, _length_problem, build_spec)
+    PROTOCOLS, SPEC_VARIABLES, MeshSpecError, _length_problem, build_spec)
+from ansible_collections.eco2.mesh.plugins.module_utils.patterns import (
+    AWS_PROVIDER_ID, AWS_REGION, CHART_REPO_URL, CHART_VERSION, DNS1123_LABEL, GIT_URL, GO_DURATION, HTTP_URL, QUANTITY,
+    SERVICE_PORT_NAME)
+from ansible_collections.eco2.mesh.plugins.module_utils.sequences import unique_in_order
 
-# Phase -> the tags of playbooks/istio.yml that select it, and the roles it runs.
-PHASE_TAGS = {
-    "node_join": ("node_join",),
-    "istio_base": ("istio_base", "istio"),
-    "istiod": ("istiod", "istio"),
-    "istio_gateway": ("istio_gateway", "istio"),
-    "network_policies": ("network_policies",),
-    "routing": ("routing",),
-    "verify_aws": ("verify_aws",),
-    "injection": ("injection",),
-    "mtls_telemetry": ("mtls_telemetry",),
-    "jaeger": ("mesh_ui", "jaeger"),
-    "kiali": ("mesh_ui", "kiali"),
-    "topology": ("topology",),
+# Phase -> the tags of playbooks/istio.yml that select it (None: the phase is not in that playbook), the roles it runs.
+PHASE_TAGS_AND_ROLES = {
+    "node_join": {"tags": ("node_join",), "roles": ("node_join",)},
+    "istio_base": {"tags": ("istio_base", "istio"), "roles": ("istio_release", "istio_base")},
+    "istiod": {"tags": ("istiod", "istio"), "roles": ("istio_release", "istiod")},
+    "istio_gateway": {"tags": ("istio_gateway", "istio"), "roles": ("istio_release", "istio_gateway")},
+    "network_policies": {"tags": ("network_policies",), "roles": ("mesh_network_policies",)},
+    "routing": {"tags": ("routing",), "roles": ("mesh_routing",)},
+    "verify_aws": {"tags": ("verify_aws",), "roles": ("verify_aws",)},
+    "injection": {"tags": ("injection",), "roles": ("sidecar_injection",)},
+    "mtls_telemetry": {"tags": ("mtls_telemetry",), "roles": ("mesh_mtls_telemetry",)},
+    "jaeger": {"tags": ("mesh_ui", "jaeger"), "roles": ("istio_release", "jaeger")},
+    "kiali": {"tags": ("mesh_ui", "kiali"), "roles": ("istio_release", "kiali")},
+    "topology": {"tags": ("topology",), "roles": ("mesh_topology",)},
+    "gitops": {"tags": None, "roles": ("gitops_export",)},
 }
-PHASE_ROLES = {
-    "node_join": ("node_join",),
-    "istio_base": ("istio_release", "istio_base"),
-    "istiod": ("istio_release", "istiod"),
-    "istio_gateway": ("istio_release", "istio_gateway"),
-    "network_policies": ("mesh_network_policies",),
-    "routing": ("mesh_routing",),
-    "verify_aws": ("verify_aws",),
-    "injection": ("sidecar_injection",),
-    "mtls_telemetry": ("mesh_mtls_telemetry",),
-    "jaeger": ("istio_release", "jaeger"),
-    "kiali": ("istio_release", "kiali"),
-    "topology": ("mesh_topology",),
-    "gitops": ("gitops_export",),
-}
-PHASES = tuple(PHASE_ROLES)
+PHASE_TAGS = {phase: row["tags"] for phase, row in PHASE_TAGS_AND_ROLES.items() if row["tags"] is not None}
+PHASE_ROLES = {phase: row["roles"] for phase, row in PHASE_TAGS_AND_ROLES.items()}
+PHASES = tuple(PHASE_TAGS_AND_ROLES)
 # Phases that read the whole mesh spec.
 SPEC_PHASES = ("network_policies", "routing", "verify_aws", "injection", "mtls_telemetry", "topology")
 # Phases that read parts of it (istiod: the mesh_auth and mesh_telemetry providers; the gateway: mesh_gateway_selector):
@@ -67,21 +59,11 @@ HOST_VARIABLES = ("node_profile_labels", "node_profile_taints", "node_provider_i
                   "aws_instance_id")
 DEFAULT_JOIN_GROUP = "ingress_gateway"
 
-# Kubernetes resource.Quantity (k8s.io/apimachinery/pkg/api/resource): a number, then one suffix, no space.
-_QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([numkMGTPE]|[KMGTPE]i|[eE][+-]?\d+)?$")
 QUANTITY_ALLOWED = "a Kubernetes quantity like 100m, 0.5, 512Mi or 1Gi (suffixes m, k, M, G, Ki, Mi, Gi, ...; no space)"
 RESOURCE_SECTIONS = ("requests", "limits")
-# Service port names (IANA_SVC_NAME): at most 15 of a-z, 0-9, '-', with a letter, no leading, trailing or double '-'.
-_PORT_NAME = re.compile(r"^(?!-)(?!.*--)(?=.*[a-z])[a-z0-9-]{1,15}(?<!-)$")
 NODE_PORTS = (30000, 32767)
 HELM_RELEASE_MAX = 53
-_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+].*)?$")
-_GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$")
-_CHART_REPO = re.compile(r"^(https?|oci)://\S+$")
-_HTTP_URL = re.compile(r"^https?://\S+$")
-_GIT_URL = re.compile(r"^((https?|ssh|git)://\S+|[\w.-]+@[\w.-]+:\S+)$")
-_AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_PROVIDER_ID = re.compile(r"^aws:///[a-z0-9-]+/i-[0-9a-f]+$")
+# Readers of ArgumentSpecValidator's messages and of role defaults, not input formats (those are in patterns.py).
 _ARGUMENT = re.compile(r"^argument '([^']+)' ")
 _SIMPLE_REF = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
 
@@ -100,12 +82,7 @@ def selected_phases(run_tags=None, skip_tags=None, phases=None):
 
 
 def roles_of(phases):
-    out = []
-    for phase in phases:
-        for role in PHASE_ROLES[phase]:
-            if role not in out:
-                out.append(role)
-    return out
+    return unique_in_order(role for phase in phases for role in PHASE_ROLES[phase])
 
 
 def variable_names(specs):
@@ -174,7 +151,7 @@ def validate(phases, variables, specs, defaults, groups, hostvars, render=False)
         errors += _injection_errors(values)
     if "gitops" in phases:
         errors += _gitops_errors(values)
-    return _dedupe(errors), warnings
+    return unique_in_order(errors), warnings
 
 
 def _argument_errors(role, options, variables, converted):
@@ -191,7 +168,7 @@ def _istio_release_errors(values, prefix, warnings):
     version_var = prefix + "_version"
     version = values.get(version_var)
     where = values.origin(version_var)
-    minor = istio_versions.istio_minor(version) if isinstance(version, str) and _CHART_VERSION.match(version) else None
+    minor = istio_versions.istio_minor(version) if isinstance(version, str) and CHART_VERSION.match(version) else None
     if minor is None:
         errors.append("%s: %r is not a chart version like 1.24.1" % (where, version))
     if minor and minor not in istio_versions.SUPPORTED_ISTIO_MINORS:
@@ -210,11 +187,11 @@ def _istio_release_errors(values, prefix, warnings):
                       % (release_var, release, HELM_RELEASE_MAX))
     repo = values.get(prefix + "_chart_repo_url")
     local = values.get(prefix + "_chart_path") or values.get(prefix + "_chart_dir")
-    if not local and repo is not None and not (isinstance(repo, str) and _CHART_REPO.match(repo)):
+    if not local and repo is not None and not (isinstance(repo, str) and CHART_REPO_URL.match(repo)):
         errors.append("%s: %r is not a chart repository URL (https://, http:// or oci://), and no chart path or "
                       "directory is set" % (values.origin(prefix + "_chart_repo_url"), repo))
     timeout = values.get(prefix + "_wait_timeout")
-    if timeout is not None and not (isinstance(timeout, str) and _GO_DURATION.match(timeout)):
+    if timeout is not None and not (isinstance(timeout, str) and GO_DURATION.match(timeout)):
         errors.append("%s: %r is not a duration like 5m, 90s or 1h30m" % (prefix + "_wait_timeout", timeout))
     return errors
 
@@ -240,7 +217,7 @@ def _gateway_errors(values):
 
 
 def _dns_label(value):
-    return isinstance(value, str) and bool(_DNS1123_LABEL.match(value)) and not _length_problem(value, _DNS1123_LABEL)
+    return isinstance(value, str) and bool(DNS1123_LABEL.match(value)) and not _length_problem(value, DNS1123_LABEL)
 
 
 def _int(value):
@@ -268,7 +245,7 @@ def quantity_problem(value):
     """None when `value` is a Kubernetes quantity (a number, or a string like 100m / 512Mi), else why not."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return "%r is not %s" % (value, QUANTITY_ALLOWED)
-    if isinstance(value, str) and not _QUANTITY.match(value):
+    if isinstance(value, str) and not QUANTITY.match(value):
         return "%r is not %s" % (value, QUANTITY_ALLOWED)
     return None
 
@@ -340,7 +317,7 @@ def _service_ports_errors(ports, service_type):
             errors.append("%s: must be a mapping {name, port, protocol, targetPort}" % where)
             continue
         name, number = port.get("name"), port.get("port")
-        if not (isinstance(name, str) and _PORT_NAME.match(name)):
+        if not (isinstance(name, str) and SERVICE_PORT_NAME.match(name)):
             errors.append("%s.name: %r is not a Service port name (at most 15 of a-z, 0-9, '-', with a letter, "
                           "no leading, trailing or double '-')" % (where, name))
         elif name in names:
@@ -449,7 +426,7 @@ def _profile_errors(host, hv, render):
     provider = hv.get("node_provider_id") or (
         "aws:///%s/%s" % (hv["aws_availability_zone"], hv["aws_instance_id"])
         if hv.get("aws_availability_zone") and hv.get("aws_instance_id") else "")
-    if provider and not render and not (isinstance(provider, str) and _PROVIDER_ID.match(provider)):
+    if provider and not render and not (isinstance(provider, str) and AWS_PROVIDER_ID.match(provider)):
         errors.append("%s: node_provider_id (or aws_availability_zone + aws_instance_id): %r is not "
                       "aws:///<availability-zone>/<instance-id>, e.g. aws:///ap-northeast-2a/i-0123456789abcdef0"
                       % (host, provider))
@@ -465,11 +442,11 @@ def _verify_aws_errors(values, groups):
                           % (var, group, ", ".join(sorted(g for g in groups if g != "ungrouped"))))
     region_var = "verify_aws_region" if values.set_by_user("verify_aws_region") else "aws_region"
     region = values.get(region_var)
-    if region and not (isinstance(region, str) and _AWS_REGION.match(region)):
+    if region and not (isinstance(region, str) and AWS_REGION.match(region)):
         errors.append("%s: %r is not an AWS region like ap-northeast-2 (empty means the boto3 chain)"
                       % (region_var, region))
     url = values.get("verify_aws_endpoint_url")
-    if url and not (isinstance(url, str) and _HTTP_URL.match(url)):
+    if url and not (isinstance(url, str) and HTTP_URL.match(url)):
         errors.append("verify_aws_endpoint_url: %r is not an http(s) URL (empty means AWS)" % (url,))
     for var, low in (("verify_aws_alb_timeout", 0), ("verify_aws_alb_interval", 1), ("verify_aws_connect_timeout", 1),
                      ("verify_aws_max_attempts", 1), ("verify_aws_certificate_min_days", 0)):
@@ -504,11 +481,11 @@ def _gitops_errors(values):
         errors.append("inventory_environment: %r is not an environment name (a DNS-1123 label: it prefixes the "
                       "Application names)" % (env,))
     url = values.get("gitops_export_repo_url")
-    if url and not (isinstance(url, str) and _GIT_URL.match(url)):
+    if url and not (isinstance(url, str) and GIT_URL.match(url)):
         errors.append("gitops_export_repo_url: %r is not a Git URL Argo CD can clone (https://, ssh://, git:// or "
                       "user@host:path)" % (url,))
     server = values.get("gitops_export_destination_server")
-    if server and not (isinstance(server, str) and _HTTP_URL.match(server)):
+    if server and not (isinstance(server, str) and HTTP_URL.match(server)):
         errors.append("gitops_export_destination_server: %r is not an API server URL like "
                       "https://kubernetes.default.svc" % (server,))
     namespace = values.get("gitops_export_argocd_namespace")

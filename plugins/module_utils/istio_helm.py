@@ -69,6 +69,19 @@ def _toleration(tol):
     return out
 
 
+def _placement(s):
+    """nodeSelector, tolerations and affinity from the options (istiod takes them under `pilot`, the gateway at the top)."""
+    out = {}
+    if s["node_selector"]:
+        out["nodeSelector"] = {str(k): str(v) for k, v in s["node_selector"].items()}
+    if s["tolerations"]:
+        out["tolerations"] = [_toleration(t) for t in s["tolerations"]]
+    affinity = node_affinity(s["required_node_affinity"])
+    if affinity:
+        out["affinity"] = affinity
+    return out
+
+
 def _port(port):
     if "name" not in port or "port" not in port:
         raise ValueError("every service port needs a name and a port: %r" % (port,))
@@ -94,13 +107,7 @@ def istiod_values(spec):
         pilot["replicaCount"] = int(s["replicas"])
     if s["resources"]:
         pilot["resources"] = plain(s["resources"])
-    if s["node_selector"]:
-        pilot["nodeSelector"] = {str(k): str(v) for k, v in s["node_selector"].items()}
-    if s["tolerations"]:
-        pilot["tolerations"] = [_toleration(t) for t in s["tolerations"]]
-    affinity = node_affinity(s["required_node_affinity"])
-    if affinity:
-        pilot["affinity"] = affinity
+    pilot.update(_placement(s))
     values = {"pilot": pilot}
     if s["pdb_enabled"] is not None:
         values["global"] = {"defaultPodDisruptionBudget": {"enabled": bool(s["pdb_enabled"])}}
@@ -140,13 +147,7 @@ def gateway_values(spec):
     if s["labels"]:
         values["labels"] = {str(k): str(v) for k, v in s["labels"].items()}
     values["service"] = {"type": str(s["service_type"]), "ports": [_port(p) for p in s["service_ports"]]}
-    if s["node_selector"]:
-        values["nodeSelector"] = {str(k): str(v) for k, v in s["node_selector"].items()}
-    if s["tolerations"]:
-        values["tolerations"] = [_toleration(t) for t in s["tolerations"]]
-    affinity = node_affinity(s["required_node_affinity"])
-    if affinity:
-        values["affinity"] = affinity
+    values.update(_placement(s))
     return deep_merge(values, plain(s["extra_values"] or {}))
 
 

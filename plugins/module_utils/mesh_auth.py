@@ -17,9 +17,10 @@ router. A header the client sent itself wins over the cookie.
 from __future__ import annotations
 
 import copy
-import re
 
-from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import _DNS1123_LABEL, managed_labels
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import managed_labels
+from ansible_collections.eco2.mesh.plugins.module_utils.patterns import (
+    COOKIE_NAME, DECIMAL_DURATION, DNS1123_LABEL, DNS1123_SUBDOMAIN, HEADER_NAME, HTTP_URL_PARTS, REQUEST_PATH)
 
 SECURITY_API = "security.istio.io/v1"
 ENVOY_FILTER_API = "networking.istio.io/v1alpha3"
@@ -66,13 +67,6 @@ JWT_KEYS = {"issuer", "jwks_uri", "forward_original_token", "audiences", "from_h
 COOKIE_KEYS = {"cookie", "header", "prefix"}
 DOMAIN_KEYS = {"public_paths", "protected"}
 
-_SVC_HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DURATION = re.compile(r"^\d+(\.\d+)?(ms|s|m|h)$")
-_COOKIE_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
-_HEADER_NAME = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
-_HTTP_URL = re.compile(r"^https?://([a-z0-9.-]+)(:(\d+))?(/\S*)?$")
-_PATH = re.compile(r"^/[^\s*]*(\*)?$")
-
 
 def _svc_parts(host):
     """('auth-api', 'auth') from 'auth-api.auth.svc.cluster.local' (or 'auth-api.auth'); None otherwise."""
@@ -95,9 +89,9 @@ def _provider(c, raw):
     raw = c.dict_("mesh_auth.provider", raw, set(DEFAULT_PROVIDER))
     p = copy.deepcopy(DEFAULT_PROVIDER)
     p.update(raw)
-    c.str_("mesh_auth.provider.name", p["name"], _DNS1123_LABEL, "provider name (DNS-1123 label)")
+    c.str_("mesh_auth.provider.name", p["name"], DNS1123_LABEL, "provider name (DNS-1123 label)")
     c.choice("mesh_auth.provider.type", p["type"], PROVIDER_TYPES)
-    svc = c.str_("mesh_auth.provider.service", p["service"], _SVC_HOST,
+    svc = c.str_("mesh_auth.provider.service", p["service"], DNS1123_SUBDOMAIN,
                  "Service host (<service>.<namespace>.svc.cluster.local)")
     if svc:
         parts = _svc_parts(svc)
@@ -112,12 +106,12 @@ def _provider(c, raw):
             p["namespace"] = parts[1]
             p["service"] = "%s.%s.svc.cluster.local" % parts
     p["port"] = c.port("mesh_auth.provider.port", p["port"])
-    if not isinstance(p["timeout"], str) or not _DURATION.match(p["timeout"]):
+    if not isinstance(p["timeout"], str) or not DECIMAL_DURATION.match(p["timeout"]):
         c.err("mesh_auth.provider.timeout", "%r is not a duration like 2s, 500ms, 1m" % (p["timeout"],))
     p["fail_open"] = c.bool_("mesh_auth.provider.fail_open", p["fail_open"], False)
     headers = c.list_("mesh_auth.provider.check_headers", p["check_headers"])
     p["check_headers"] = [h.lower() for i, h in enumerate(headers) if c.str_(
-        "mesh_auth.provider.check_headers[%d]" % i, h.lower() if isinstance(h, str) else h, _HEADER_NAME,
+        "mesh_auth.provider.check_headers[%d]" % i, h.lower() if isinstance(h, str) else h, HEADER_NAME,
         "HTTP header name")]
     p["pod_labels"] = c.labels("mesh_auth.provider.pod_labels", p["pod_labels"])
     return p
@@ -128,18 +122,16 @@ def _jwt_rules(c, raw):
     items = c.list_("mesh_auth.jwt", raw)
     if not items:
         c.err("mesh_auth.jwt", "must list at least one rule {issuer, jwks_uri}")
-    for i, item in enumerate(items):
-        path = "mesh_auth.jwt[%d]" % i
-        item = c.dict_(path, item, JWT_KEYS)
+    for path, item in c.mappings("mesh_auth.jwt", items, JWT_KEYS):
         issuer = c.str_(path + ".issuer", item.get("issuer"))
-        uri = c.str_(path + ".jwks_uri", item.get("jwks_uri"), _HTTP_URL, "http(s) URL")
+        uri = c.str_(path + ".jwks_uri", item.get("jwks_uri"), HTTP_URL_PARTS, "http(s) URL")
         rule = {"issuer": issuer, "jwks_uri": uri,
                 "forward_original_token": c.bool_(path + ".forward_original_token",
                                                   item.get("forward_original_token"), True),
                 "audiences": [a for a in c.list_(path + ".audiences", item.get("audiences")) if isinstance(a, str)],
                 "jwks_service": None}
         if uri:
-            m = _HTTP_URL.match(uri)
+            m = HTTP_URL_PARTS.match(uri)
             parts = _svc_parts(m.group(1))
             if parts:
                 default_port = 443 if uri.startswith("https") else 80
@@ -151,12 +143,10 @@ def _jwt_rules(c, raw):
 
 def _cookies(c, raw):
     out = []
-    for i, item in enumerate(c.list_("mesh_auth.cookies", raw)):
-        path = "mesh_auth.cookies[%d]" % i
-        item = c.dict_(path, item, COOKIE_KEYS)
-        cookie = c.str_(path + ".cookie", item.get("cookie"), _COOKIE_NAME, "cookie name")
+    for path, item in c.mappings("mesh_auth.cookies", raw, COOKIE_KEYS):
+        cookie = c.str_(path + ".cookie", item.get("cookie"), COOKIE_NAME, "cookie name")
         header = item.get("header")
-        header = c.str_(path + ".header", header.lower() if isinstance(header, str) else header, _HEADER_NAME,
+        header = c.str_(path + ".header", header.lower() if isinstance(header, str) else header, HEADER_NAME,
                         "HTTP header name")
         prefix = item.get("prefix", "Bearer ")
         if not isinstance(prefix, str) or "\n" in prefix or '"' in prefix or "\\" in prefix:
@@ -173,7 +163,7 @@ def _cookies(c, raw):
 def _paths(c, path, raw):
     out = []
     for i, p in enumerate(c.list_(path, raw)):
-        if not isinstance(p, str) or not _PATH.match(p):
+        if not isinstance(p, str) or not REQUEST_PATH.match(p):
             c.err("%s[%d]" % (path, i), "%r must be a path starting with '/' (a trailing '*' matches a prefix)" % (p,))
             continue
         out.append(p)
@@ -236,7 +226,7 @@ def auth_spec(c, raw, enabled, domains, api_host):
     names_in = c.dict_("mesh_auth.names", a["names"], set(DEFAULT_NAMES))
     spec["names"] = dict(DEFAULT_NAMES, **names_in)
     for key, value in spec["names"].items():
-        c.str_("mesh_auth.names." + key, value, _DNS1123_LABEL, "object name")
+        c.str_("mesh_auth.names." + key, value, DNS1123_LABEL, "object name")
     return spec
 
 

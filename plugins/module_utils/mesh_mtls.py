@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import (
-    _DNS1123_LABEL, SIDECAR_PORTS, managed_labels)
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import SIDECAR_PORTS, managed_labels
+from ansible_collections.eco2.mesh.plugins.module_utils.patterns import DNS1123_LABEL
 
 BUNDLE = "mtls-telemetry"
 SECURITY_API = "security.istio.io/v1"
@@ -44,12 +44,10 @@ def mtls_spec(c, raw, mode, enabled, domains, root_namespace):
     m = copy.deepcopy(DEFAULT_MTLS)
     m.update(raw)
     spec = {"mode": c.choice("mesh_mtls_mode", _lower(mode), MODES) or "permissive", "root_namespace": root_namespace,
-            "name": c.str_("mesh_mtls.name", m["name"], _DNS1123_LABEL, "object name") or "default"}
+            "name": c.str_("mesh_mtls.name", m["name"], DNS1123_LABEL, "object name") or "default"}
     spec["namespaces"], seen = [], []
-    for i, item in enumerate(c.list_("mesh_mtls.namespaces", m["namespaces"])):
-        path = "mesh_mtls.namespaces[%d]" % i
-        item = c.dict_(path, item, {"namespace", "mode"})
-        ns = c.str_(path + ".namespace", item.get("namespace"), _DNS1123_LABEL, "namespace name")
+    for path, item in c.mappings("mesh_mtls.namespaces", m["namespaces"], {"namespace", "mode"}):
+        ns = c.str_(path + ".namespace", item.get("namespace"), DNS1123_LABEL, "namespace name")
         ex_mode = c.choice(path + ".mode", _lower(item.get("mode")), EXCEPTION_MODES)
         if ns in seen:
             c.err(path + ".namespace", "%r is declared twice" % ns)
@@ -59,10 +57,8 @@ def mtls_spec(c, raw, mode, enabled, domains, root_namespace):
             seen.append(ns)
             spec["namespaces"].append({"namespace": ns, "mode": ex_mode})
     spec["ports"] = []
-    for i, item in enumerate(c.list_("mesh_mtls.ports", m["ports"])):
-        path = "mesh_mtls.ports[%d]" % i
-        item = c.dict_(path, item, {"namespace", "pod_labels", "ports", "mode"})
-        ns = c.str_(path + ".namespace", item.get("namespace"), _DNS1123_LABEL, "namespace name")
+    for path, item in c.mappings("mesh_mtls.ports", m["ports"], {"namespace", "pod_labels", "ports", "mode"}):
+        ns = c.str_(path + ".namespace", item.get("namespace"), DNS1123_LABEL, "namespace name")
         labels = c.labels(path + ".pod_labels", item.get("pod_labels")) or _workload_labels(domains, ns)
         if ns and not labels:
             c.err(path + ".pod_labels", "is required outside the domains' namespaces: Istio's portLevelMtls needs a "

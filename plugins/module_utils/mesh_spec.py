@@ -22,10 +22,13 @@ e.g. ``mesh_flows[0].protocol: 'TPC' is not one of TCP, UDP, SCTP``.
 from __future__ import annotations
 
 import copy
-import re
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm
 from ansible_collections.eco2.mesh.plugins.module_utils.node_profile import label_key_problem
+from ansible_collections.eco2.mesh.plugins.module_utils.patterns import (
+    ACM_CERTIFICATE_ARN, ALB_GROUP_NAME, CIDR, DNS1035_LABEL, DNS1123_LABEL, HOST_OR_WILDCARD, LABEL_KEY, LABEL_VALUE,
+    SUCCESS_CODES)
+from ansible_collections.eco2.mesh.plugins.module_utils.sequences import unique_in_order
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "eco2.mesh"
@@ -92,15 +95,7 @@ SIDECAR_PORTS = (15020, 15021, 15090)
 DEFAULT_ISTIOD = {"namespace": "istio-system", "pod_labels": {"app": "istiod"}, "ports": list(DEFAULT_ISTIOD_PORTS)}
 DEFAULT_DNS = {"namespace": "kube-system", "pod_labels": {"k8s-app": "kube-dns"}, "port": 53}
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-# Service names: a DNS-1123 label that starts with a letter.
-_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_HOST = re.compile(r"^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$")
-_ARN = re.compile(r"^arn:aws[-a-z]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
-_SUCCESS_CODES = re.compile(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-_CIDR = re.compile(r"^[0-9a-fA-F:.]+/\d{1,3}$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+# plugins/modules/mesh_bundle.py reads the pattern under this name.
 
 
 class MeshSpecError(ValueError):
@@ -228,10 +223,10 @@ class _Checker:
             return {}
         out = {}
         for key, val in value.items():
-            if not isinstance(key, str) or not _LABEL_KEY.match(key):
+            if not isinstance(key, str) or not LABEL_KEY.match(key):
                 self.err("%s.%s" % (path, key), "%s is not a valid label key" % _fmt(key))
                 continue
-            if not isinstance(val, str) or not _LABEL_VALUE.match(val):
+            if not isinstance(val, str) or not LABEL_VALUE.match(val):
                 hint = "; quote it in YAML ('1.10' unquoted reads as 1.1)" if not isinstance(val, str) else ""
                 self.err("%s.%s" % (path, key), "%s is not a valid label value (a string of at most 63 characters%s)"
                          % (_fmt(val), hint))
@@ -260,19 +255,29 @@ class _Checker:
             return []
         return value
 
-    def named(self, var, raw_list, keys, taken, strings=False):
-        """(path, item, name) of each mapping of `var` whose name is valid and not yet in `taken` (which grows)."""
+    def mappings(self, var, raw_list, keys, string_key=None):
+        """(path, mapping) of each item of the list `var`; an item that is no mapping is reported and reads as {}.
+
+        With `string_key`, an item given as a string stands for {string_key: item}.
+        """
         for i, raw in enumerate(self.list_(var, raw_list)):
             path = "%s[%d]" % (var, i)
-            raw = self.dict_(path, {"name": raw} if strings and isinstance(raw, str) else raw, keys)
-            name = self.str_(path + ".name", raw.get("name"), _DNS1123_LABEL, "DNS-1123 label")
-            if not name:
-                continue
-            if name in taken:
-                self.err(path + ".name", "%r is declared twice" % name)
-                continue
-            taken.append(name)
-            yield path, raw, name
+            yield path, self.dict_(path, {string_key: raw} if string_key and isinstance(raw, str) else raw, keys)
+
+    def named(self, var, raw_list, keys, taken, strings=False):
+        """(path, item, name) of each mapping of `var` whose name is valid and not yet in `taken` (which grows)."""
+        for path, raw in self.mappings(var, raw_list, keys, "name" if strings else None):
+            name = self.str_(path + ".name", raw.get("name"), DNS1123_LABEL, "DNS-1123 label")
+            if name and self.claim(path + ".name", name, taken):
+                yield path, raw, name
+
+    def claim(self, path, name, taken, taken_msg="%r is declared twice"):
+        """Add `name` to `taken` and say True; an error instead when it is there already."""
+        if name in taken:
+            self.err(path, taken_msg % (name,))
+            return False
+        taken.append(name)
+        return True
 
     def prefix(self, path, value):
         if not isinstance(value, str) or not value.startswith("/"):
@@ -283,9 +288,9 @@ class _Checker:
 
 def _length_problem(value, pattern):
     """DNS names: a label has at most 63 characters, a name at most 253."""
-    if pattern in (_DNS1123_LABEL, _DNS1035_LABEL) and len(value) > 63:
+    if pattern in (DNS1123_LABEL, DNS1035_LABEL) and len(value) > 63:
         return "%d characters, at most 63" % len(value)
-    if pattern is _HOST:
+    if pattern is HOST_OR_WILDCARD:
         if len(value) > 253:
             return "%d characters, at most 253" % len(value)
         longest = max(value.split("."), key=len)
@@ -315,14 +320,6 @@ def _annotations(c, path, annotations):
             c.err("%s.%s" % (path, key), "%s must be a string (quote it in YAML) or null" % _fmt(value))
 
 
-def _dedupe(items):
-    out = []
-    for item in items:
-        if item not in out:
-            out.append(item)
-    return out
-
-
 def build_spec(variables, whole=True):
     """Validate and normalise the mesh inventory variables. Raises MeshSpecError.
 
@@ -332,29 +329,29 @@ def build_spec(variables, whole=True):
     v = {k: val for k, val in (variables or {}).items() if val is not None}
     c = _Checker()
 
-    zone = c.str_("mesh_zone", v.get("mesh_zone"), _HOST, "DNS zone (e.g. dev.growbin.app)", required=whole)
+    zone = c.str_("mesh_zone", v.get("mesh_zone"), HOST_OR_WILDCARD, "DNS zone (e.g. dev.growbin.app)", required=whole)
     zone = zone or "invalid.zone"
 
     # -- gateway identity ------------------------------------------------
     gw_in = c.dict_("mesh_gateway", v.get("mesh_gateway"), set(DEFAULT_GATEWAY))
     gateway = dict(DEFAULT_GATEWAY)
     gateway.update(gw_in)
-    c.str_("mesh_gateway.name", gateway["name"], _DNS1123_LABEL, "object name")
-    c.str_("mesh_gateway.namespace", gateway["namespace"], _DNS1123_LABEL, "namespace name")
+    c.str_("mesh_gateway.name", gateway["name"], DNS1123_LABEL, "object name")
+    c.str_("mesh_gateway.namespace", gateway["namespace"], DNS1123_LABEL, "namespace name")
     gateway["port"] = c.port("mesh_gateway.port", gateway["port"]) or 80
     _gateway_port(c, gateway)
     extra_hosts = v.get("mesh_gateway_extra_hosts", gateway.get("extra_hosts"))
     extra_hosts = c.list_("mesh_gateway_extra_hosts", extra_hosts)
     for i, host in enumerate(extra_hosts):
-        c.str_("mesh_gateway_extra_hosts[%d]" % i, host, _HOST, "host name or wildcard")
+        c.str_("mesh_gateway_extra_hosts[%d]" % i, host, HOST_OR_WILDCARD, "host name or wildcard")
     gateway["extra_hosts"] = [h for h in extra_hosts if isinstance(h, str)]
     gateway["ref"] = "%s/%s" % (gateway["namespace"], gateway["name"])
 
     release = v.get("istio_gateway_release_name") or DEFAULT_GATEWAY_RELEASE
-    c.str_("istio_gateway_release_name", release, _DNS1123_LABEL, "Helm release name")
+    c.str_("istio_gateway_release_name", release, DNS1123_LABEL, "Helm release name")
     selector = v.get("mesh_gateway_selector", default_gateway_selector(release if isinstance(release, str) else None))
     gateway["selector"] = c.labels("mesh_gateway_selector", selector, allow_empty=False)
-    gateway["service"] = c.str_("mesh_gateway_service", v.get("mesh_gateway_service", release), _DNS1035_LABEL,
+    gateway["service"] = c.str_("mesh_gateway_service", v.get("mesh_gateway_service", release), DNS1035_LABEL,
                                 "Service name") or release
     if "mesh_gateway_pod_labels" in v:
         gateway["pod_labels"] = c.labels("mesh_gateway_pod_labels", v["mesh_gateway_pod_labels"], allow_empty=False)
@@ -374,18 +371,16 @@ def build_spec(variables, whole=True):
     domain_keys = {"name", "namespace", "service", "port", "prefixes", "routes", "hosts", "meshed",
                    "pod_labels", "default_deny", "gateways"}
     for path, raw, name in c.named("mesh_domains", v.get("mesh_domains"), domain_keys, names, strings=True):
-        ns = c.str_(path + ".namespace", raw.get("namespace", name), _DNS1123_LABEL, "namespace name") or name
-        svc = c.str_(path + ".service", raw.get("service", "%s-api" % name), _DNS1035_LABEL, "Service name") or name
+        ns = c.str_(path + ".namespace", raw.get("namespace", name), DNS1123_LABEL, "namespace name") or name
+        svc = c.str_(path + ".service", raw.get("service", "%s-api" % name), DNS1035_LABEL, "Service name") or name
         port = c.port(path + ".port", raw.get("port", 8000)) or 8000
         prefixes = c.list_(path + ".prefixes", raw.get("prefixes", ["/api/v1/%s" % name]))
         prefixes = [p for j, p in enumerate(prefixes) if c.prefix("%s.prefixes[%d]" % (path, j), p)]
         routes = []
-        for j, route in enumerate(c.list_(path + ".routes", raw.get("routes"))):
-            rpath = "%s.routes[%d]" % (path, j)
-            route = c.dict_(rpath, route, {"prefix", "service", "namespace", "port"})
+        for rpath, route in c.mappings(path + ".routes", raw.get("routes"), {"prefix", "service", "namespace", "port"}):
             prefix = c.prefix(rpath + ".prefix", route.get("prefix"))
-            rsvc = c.str_(rpath + ".service", route.get("service", svc), _DNS1035_LABEL, "Service name")
-            rns = c.str_(rpath + ".namespace", route.get("namespace", ns), _DNS1123_LABEL, "namespace name")
+            rsvc = c.str_(rpath + ".service", route.get("service", svc), DNS1035_LABEL, "Service name")
+            rns = c.str_(rpath + ".namespace", route.get("namespace", ns), DNS1123_LABEL, "namespace name")
             rport = c.port(rpath + ".port", route.get("port", port))
             if prefix and rsvc and rns and rport:
                 routes.append({"prefix": prefix, "service": rsvc, "namespace": rns, "port": rport})
@@ -395,7 +390,7 @@ def build_spec(variables, whole=True):
             c.err(path + ".prefixes", "a domain needs at least one prefix or route")
         hosts = c.list_(path + ".hosts", raw.get("hosts", [api_host]))
         for j, host in enumerate(hosts):
-            c.str_("%s.hosts[%d]" % (path, j), host, _HOST, "host name or wildcard")
+            c.str_("%s.hosts[%d]" % (path, j), host, HOST_OR_WILDCARD, "host name or wildcard")
         if "hosts" in raw and not hosts:
             c.err(path + ".hosts", "must list at least one host (Istio refuses a VirtualService without hosts)")
         gateways = c.list_(path + ".gateways", raw.get("gateways", [gateway["ref"]]))
@@ -420,9 +415,9 @@ def build_spec(variables, whole=True):
     for path, raw, name in c.named("mesh_platform_routes", raw_platform, keys, pnames):
         platform.append({
             "name": name,
-            "host": c.str_(path + ".host", raw.get("host", "%s.%s" % (name, zone)), _HOST, "host name") or name,
-            "namespace": c.str_(path + ".namespace", raw.get("namespace", name), _DNS1123_LABEL, "namespace name") or name,
-            "service": c.str_(path + ".service", raw.get("service", name), _DNS1035_LABEL, "Service name") or name,
+            "host": c.str_(path + ".host", raw.get("host", "%s.%s" % (name, zone)), HOST_OR_WILDCARD, "host name") or name,
+            "namespace": c.str_(path + ".namespace", raw.get("namespace", name), DNS1123_LABEL, "namespace name") or name,
+            "service": c.str_(path + ".service", raw.get("service", name), DNS1035_LABEL, "Service name") or name,
             "port": c.port(path + ".port", raw.get("port", 80)) or 80,
             "prefix": c.prefix(path + ".prefix", raw.get("prefix", "/")) or "/",
         })
@@ -434,24 +429,22 @@ def build_spec(variables, whole=True):
     if "mesh_public_hosts" in v:
         public = c.list_("mesh_public_hosts", v["mesh_public_hosts"])
         for i, host in enumerate(public):
-            c.str_("mesh_public_hosts[%d]" % i, host, _HOST, "host name")
+            c.str_("mesh_public_hosts[%d]" % i, host, HOST_OR_WILDCARD, "host name")
         public = [h for h in public if isinstance(h, str)]
     else:
         public = [api_host] + [p["host"] for p in platform]
         for d in domains:
             public += [h for h in d["hosts"] if "*" not in h]
-    public = _dedupe(public)
+    public = unique_in_order(public)
 
     # -- flows -----------------------------------------------------------
     by_name = {d["name"]: d for d in domains}
     flows = []
-    for i, raw in enumerate(c.list_("mesh_flows", v.get("mesh_flows"))):
-        path = "mesh_flows[%d]" % i
-        raw = c.dict_(path, raw, {"from", "to", "port", "protocol"})
+    for path, raw in c.mappings("mesh_flows", v.get("mesh_flows"), {"from", "to", "port", "protocol"}):
         ends = {}
         for end in ("from", "to"):
             val = raw.get(end)
-            if val not in by_name:
+            if not isinstance(val, str) or val not in by_name:
                 c.err("%s.%s" % (path, end), "%s is not one of %s" % (_fmt(val), ", ".join(names) or "(no domains)"))
             else:
                 ends[end] = by_name[val]
@@ -489,10 +482,10 @@ def build_spec(variables, whole=True):
     if not listen:
         c.err("mesh_alb.listen_ports", "must list at least one listener, e.g. [{HTTPS: 443}]")
     if https or alb["certificate_arn"] is not None:
-        c.str_("mesh_alb_certificate_arn", alb["certificate_arn"], _ARN,
+        c.str_("mesh_alb_certificate_arn", alb["certificate_arn"], ACM_CERTIFICATE_ARN,
                "ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>); set it per environment in mesh_env.yml",
                required=whole)
-    c.str_("mesh_alb.group_name", alb["group_name"], re.compile(r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$"), "ALB group name")
+    c.str_("mesh_alb.group_name", alb["group_name"], ALB_GROUP_NAME, "ALB group name")
     if isinstance(alb["group_order"], bool) or not isinstance(alb["group_order"], int) or not 1 <= alb["group_order"] <= 1000:
         c.err("mesh_alb.group_order", "%s is not an integer between 1 and 1000" % _fmt(alb["group_order"]))
     c.prefix("mesh_alb.healthcheck_path", alb["healthcheck_path"])
@@ -502,7 +495,7 @@ def build_spec(variables, whole=True):
         alb["healthcheck_port"] = hc_port
     if not isinstance(alb["success_codes"], str):
         alb["success_codes"] = str(alb["success_codes"])
-    if not _SUCCESS_CODES.match(alb["success_codes"]):
+    if not SUCCESS_CODES.match(alb["success_codes"]):
         c.err("mesh_alb.success_codes", "%r is not a list of HTTP codes like '200' or '200,204' or '200-299'"
               % alb["success_codes"])
     if not isinstance(alb["extra_annotations"], dict):
@@ -516,13 +509,13 @@ def build_spec(variables, whole=True):
     # -- istiod and DNS endpoints for the policies ------------------------
     istiod = copy.deepcopy(DEFAULT_ISTIOD)
     istiod.update(c.dict_("mesh_istiod", v.get("mesh_istiod"), set(DEFAULT_ISTIOD)))
-    c.str_("mesh_istiod.namespace", istiod["namespace"], _DNS1123_LABEL, "namespace name")
+    c.str_("mesh_istiod.namespace", istiod["namespace"], DNS1123_LABEL, "namespace name")
     istiod["pod_labels"] = c.labels("mesh_istiod.pod_labels", istiod["pod_labels"], allow_empty=False)
     ports = c.list_("mesh_istiod.ports", istiod["ports"])
     istiod["ports"] = [p for i, p in enumerate(ports) if c.port("mesh_istiod.ports[%d]" % i, p)]
     dns = copy.deepcopy(DEFAULT_DNS)
     dns.update(c.dict_("mesh_dns", v.get("mesh_dns"), set(DEFAULT_DNS)))
-    c.str_("mesh_dns.namespace", dns["namespace"], _DNS1123_LABEL, "namespace name")
+    c.str_("mesh_dns.namespace", dns["namespace"], DNS1123_LABEL, "namespace name")
     dns["pod_labels"] = c.labels("mesh_dns.pod_labels", dns["pod_labels"])
     dns["port"] = c.port("mesh_dns.port", dns["port"]) or 53
 
@@ -534,7 +527,7 @@ def build_spec(variables, whole=True):
     if health_route and alb["healthcheck_port"] == "traffic-port":
         # The ALB probes the target with Host = its IP: only '*' matches that.
         gw_hosts.append("*")
-    gateway["hosts"] = _dedupe(gw_hosts)
+    gateway["hosts"] = unique_in_order(gw_hosts)
 
     # imported here: mesh_auth builds on this module
     from ansible_collections.eco2.mesh.plugins.module_utils.mesh_auth import auth_spec
@@ -578,27 +571,23 @@ def _peers(c, raw_peers, domains):
     """mesh_peers: what the domains talk to besides each other (data stores, external APIs, scrapers)."""
     names, out = [], []
     meshed = [d["name"] for d in domains if d["meshed"]]
-    for i, raw in enumerate(c.list_("mesh_peers", raw_peers)):
-        path = "mesh_peers[%d]" % i
-        raw = c.dict_(path, raw, {"name", "direction", "namespace", "pod_labels", "cidr", "except", "ports",
-                                  "protocol", "domains"})
-        name = c.str_(path + ".name", raw.get("name"), _DNS1123_LABEL, "DNS-1123 label")
-        if name in names:
-            c.err(path + ".name", "%r is declared twice" % name)
+    for path, raw in c.mappings("mesh_peers", raw_peers, {"name", "direction", "namespace", "pod_labels", "cidr", "except",
+                                                          "ports", "protocol", "domains"}):
+        name = c.str_(path + ".name", raw.get("name"), DNS1123_LABEL, "DNS-1123 label")
+        if not c.claim(path + ".name", name, names):
             continue
-        names.append(name)
         direction = c.choice(path + ".direction", raw.get("direction", "egress"), PEER_DIRECTIONS)
         if ("namespace" in raw) == ("cidr" in raw):
             c.err(path, "needs exactly one of namespace (an in-cluster peer) or cidr (addresses outside the cluster)")
             continue
         peer = {"name": name, "direction": direction, "namespace": None, "pod_labels": {}, "cidr": None, "except": []}
         if "namespace" in raw:
-            peer["namespace"] = c.str_(path + ".namespace", raw["namespace"], _DNS1123_LABEL, "namespace name")
+            peer["namespace"] = c.str_(path + ".namespace", raw["namespace"], DNS1123_LABEL, "namespace name")
             peer["pod_labels"] = c.labels(path + ".pod_labels", raw.get("pod_labels"))
         else:
-            peer["cidr"] = c.str_(path + ".cidr", raw["cidr"], _CIDR, "CIDR like 0.0.0.0/0 or 10.0.0.0/16")
+            peer["cidr"] = c.str_(path + ".cidr", raw["cidr"], CIDR, "CIDR like 0.0.0.0/0 or 10.0.0.0/16")
             peer["except"] = [e for j, e in enumerate(c.list_(path + ".except", raw.get("except")))
-                              if c.str_("%s.except[%d]" % (path, j), e, _CIDR, "CIDR")]
+                              if c.str_("%s.except[%d]" % (path, j), e, CIDR, "CIDR")]
         ports = c.list_(path + ".ports", raw.get("ports"))
         if not ports:
             c.err(path + ".ports", "must list at least one port")
@@ -616,13 +605,11 @@ def _peers(c, raw_peers, domains):
 def _acknowledged(c, raw):
     """Connections the user accepts to lose when the policies land: {from, to, port}; '*' matches any."""
     out = []
-    for i, item in enumerate(c.list_("mesh_network_policy_acknowledged_denials", raw)):
-        path = "mesh_network_policy_acknowledged_denials[%d]" % i
-        item = c.dict_(path, item, {"from", "to", "port"})
+    for path, item in c.mappings("mesh_network_policy_acknowledged_denials", raw, {"from", "to", "port"}):
         ack = {}
         for end in ("from", "to"):
             val = item.get(end, "*")
-            if not isinstance(val, str) or not (val in ("*", "external") or _DNS1123_LABEL.match(val)):
+            if not isinstance(val, str) or not (val in ("*", "external") or DNS1123_LABEL.match(val)):
                 c.err("%s.%s" % (path, end), "%s is not a namespace name, 'external' or '*'" % _fmt(val))
             ack[end] = val
         port = item.get("port", "*")

@@ -13,10 +13,9 @@ NetworkPolicy bundle opens, in the shape of mesh_auth.auth_flows.
 from __future__ import annotations
 
 import copy
-import re
 
-from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import (
-    _DNS1123_LABEL, managed_labels)
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import managed_labels
+from ansible_collections.eco2.mesh.plugins.module_utils.patterns import DNS1123_LABEL, SERVICE_HOST, TAG_NAME, WHOLE_DURATION
 
 BUNDLE = "mtls-telemetry"
 TELEMETRY_API = "telemetry.istio.io/v1"
@@ -41,14 +40,10 @@ DEFAULT_KIALI = {"namespace": None, "pod_labels": {"app.kubernetes.io/name": "ki
 DEFAULT_JAEGER = {"namespace": None, "pod_labels": {"app.kubernetes.io/name": "jaeger"}, "query_port": 16686}
 TAG_SOURCES = ("header", "literal", "environment")
 
-_SVC_HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.svc(\.[a-z0-9.-]+)?)?$")
-_DURATION = re.compile(r"^\d+(ms|s|m)$")
-_TAG_NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")
-
 
 def _service(c, path, value):
     """(host, service, namespace) of <service>.<namespace>[.svc.cluster.local]."""
-    host = c.str_(path, value, _SVC_HOST, "in-cluster Service host (<service>.<namespace>.svc.cluster.local)")
+    host = c.str_(path, value, SERVICE_HOST, "in-cluster Service host (<service>.<namespace>.svc.cluster.local)")
     if not host:
         return None, None, None
     name, namespace = host.split(".")[:2]
@@ -64,7 +59,7 @@ def _section(c, path, raw, defaults):
 
 def _tracing(c, raw):
     t = _section(c, "mesh_telemetry.tracing", raw, DEFAULT_TRACING)
-    c.str_("mesh_telemetry.tracing.provider", t["provider"], _DNS1123_LABEL, "provider name (DNS-1123 label)")
+    c.str_("mesh_telemetry.tracing.provider", t["provider"], DNS1123_LABEL, "provider name (DNS-1123 label)")
     c.choice("mesh_telemetry.tracing.type", t["type"], TRACING_TYPES)
     t["service"], t["service_name"], t["namespace"] = _service(c, "mesh_telemetry.tracing.service", t["service"])
     t["port"] = c.port("mesh_telemetry.tracing.port", t["port"])
@@ -79,7 +74,7 @@ def _tracing(c, raw):
         return t
     for name, source in tags.items():
         path = "mesh_telemetry.tracing.custom_tags.%s" % name
-        if not isinstance(name, str) or not _TAG_NAME.match(name):
+        if not isinstance(name, str) or not TAG_NAME.match(name):
             c.err(path, "%r is not a tag name" % (name,))
             continue
         if not isinstance(source, dict) or len(source) != 1 or next(iter(source)) not in TAG_SOURCES \
@@ -95,7 +90,7 @@ def telemetry_spec(c, raw, enabled, root_namespace, istiod):
     if raw is None or not enabled:
         return None
     t = _section(c, "mesh_telemetry", raw, DEFAULT_TELEMETRY)
-    c.str_("mesh_telemetry.name", t["name"], _DNS1123_LABEL, "object name")
+    c.str_("mesh_telemetry.name", t["name"], DNS1123_LABEL, "object name")
     t["access_logging"] = c.bool_("mesh_telemetry.access_logging", t["access_logging"], True)
     t["root_namespace"] = root_namespace
     t["istiod"] = {"namespace": istiod["namespace"], "pod_labels": dict(istiod["pod_labels"])}
@@ -108,9 +103,9 @@ def telemetry_spec(c, raw, enabled, root_namespace, istiod):
         p["pod_labels"] = c.labels("mesh_telemetry.prometheus.pod_labels", p["pod_labels"], allow_empty=False)
         p["monitors"] = c.bool_("mesh_telemetry.prometheus.monitors", p["monitors"], True)
         p["monitor_namespace"] = c.str_("mesh_telemetry.prometheus.monitor_namespace",
-                                        p["monitor_namespace"] or root_namespace, _DNS1123_LABEL, "namespace name")
+                                        p["monitor_namespace"] or root_namespace, DNS1123_LABEL, "namespace name")
         p["monitor_labels"] = c.labels("mesh_telemetry.prometheus.monitor_labels", p["monitor_labels"])
-        if not isinstance(p["scrape_interval"], str) or not _DURATION.match(p["scrape_interval"]):
+        if not isinstance(p["scrape_interval"], str) or not WHOLE_DURATION.match(p["scrape_interval"]):
             c.err("mesh_telemetry.prometheus.scrape_interval", "%r is not a duration like 15s, 1m" % (p["scrape_interval"],))
         t["prometheus"] = p
     for key, defaults in (("kiali", DEFAULT_KIALI), ("jaeger", DEFAULT_JAEGER)):
@@ -118,7 +113,7 @@ def telemetry_spec(c, raw, enabled, root_namespace, istiod):
             continue
         s = _section(c, "mesh_telemetry." + key, t[key], defaults)
         s["namespace"] = c.str_("mesh_telemetry.%s.namespace" % key, s["namespace"] or root_namespace,
-                                _DNS1123_LABEL, "namespace name")
+                                DNS1123_LABEL, "namespace name")
         s["pod_labels"] = c.labels("mesh_telemetry.%s.pod_labels" % key, s["pod_labels"], allow_empty=False)
         if key == "jaeger":
             s["query_port"] = c.port("mesh_telemetry.jaeger.query_port", s["query_port"])

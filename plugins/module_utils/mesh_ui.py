@@ -14,6 +14,7 @@ from __future__ import annotations
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.eco2.mesh.plugins.module_utils.istio_helm import _spec, deep_merge
+from ansible_collections.eco2.mesh.plugins.module_utils.patterns import DNS1123_LABEL, HOST_OR_WILDCARD
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
 
 KIALI_AUTH_STRATEGIES = ("token", "anonymous", "openid", "openshift", "header")
@@ -104,21 +105,16 @@ def ui_routes(c, raw, zone, taken):
     """
     from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
     out = []
-    for i, item in enumerate(c.list_("mesh_ui_routes", raw)):
-        path = "mesh_ui_routes[%d]" % i
-        item = c.dict_(path, item, {"ui", "host", "namespace", "prefix"})
+    for path, item in c.mappings("mesh_ui_routes", raw, {"ui", "host", "namespace", "prefix"}):
         ui = c.choice(path + ".ui", item.get("ui"), sorted(UI_SERVICES))
-        if not ui:
+        if not ui or not c.claim(path + ".ui", ui, taken,
+                                 "%r already has a platform route (mesh_platform_routes or mesh_ui_routes)"):
             continue
-        if ui in taken:
-            c.err(path + ".ui", "%r already has a platform route (mesh_platform_routes or mesh_ui_routes)" % ui)
-            continue
-        taken.append(ui)
         out.append(dict(UI_SERVICES[ui], **{
             "name": ui,
-            "host": c.str_(path + ".host", item.get("host", "%s.%s" % (ui, zone)), ms._HOST, "host name") or ui,
+            "host": c.str_(path + ".host", item.get("host", "%s.%s" % (ui, zone)), HOST_OR_WILDCARD, "host name") or ui,
             "namespace": c.str_(path + ".namespace", item.get("namespace", ms.DEFAULT_ISTIOD["namespace"]),
-                                ms._DNS1123_LABEL, "namespace name") or ui,
+                                DNS1123_LABEL, "namespace name") or ui,
             "prefix": c.prefix(path + ".prefix", item.get("prefix", "/")) or "/",
         }))
     return out

@@ -20,6 +20,8 @@ import re
 import shlex
 from collections.abc import Mapping
 
+from ansible_collections.eco2.mesh.plugins.module_utils.patterns import DNS1123_LABEL, LABEL_NAME
+
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 # Label keys under these prefixes belong to Kubernetes (kubelet, cloud provider,
@@ -27,9 +29,6 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 SYSTEM_PREFIX_SUFFIXES = ("kubernetes.io", "k8s.io")
 
 DROPIN_HEADER = "# Managed by eco2.mesh.node_join: the node profile's kubelet flags. Do not edit."
-
-_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
-_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
 class NodeProfileError(ValueError):
@@ -40,14 +39,13 @@ def _where(host, field):
     return "%s: %s" % (host, field) if host else field
 
 
-def _label_name_problem(name):
-    if not name:
-        return "the name part is empty"
-    if len(name) > 63:
-        return "the name part %r is %d characters long (at most 63)" % (name, len(name))
-    if not _NAME_RE.match(name):
-        return ("the name part %r must consist of alphanumeric characters, '-', '_' or '.', "
-                "and must start and end with an alphanumeric character" % name)
+def _label_name_problem(what, text, also_allowed=""):
+    """Why `text`, a label key's name part or a label value, is not one (None when it is)."""
+    if len(text) > 63:
+        return "the %s %r is %d characters long (at most 63)" % (what, text, len(text))
+    if not LABEL_NAME.match(text):
+        return ("the %s %r must consist of alphanumeric characters, '-', '_' or '.', "
+                "and must start and end with an alphanumeric character%s" % (what, text, also_allowed))
     return None
 
 
@@ -55,7 +53,7 @@ def _dns_subdomain_problem(prefix):
     if len(prefix) > 253:
         return "the prefix %r is %d characters long (at most 253)" % (prefix[:40] + "...", len(prefix))
     for part in prefix.split("."):
-        if not _DNS_LABEL_RE.match(part or "") or len(part) > 63:
+        if not DNS1123_LABEL.match(part or "") or len(part) > 63:
             return ("the prefix %r must be a lowercase DNS subdomain (labels of a-z, 0-9 and '-', "
                     "separated by '.')" % prefix)
     return None
@@ -76,7 +74,9 @@ def label_key_problem(key):
             return problem
     else:
         name = key
-    return _label_name_problem(name)
+    if not name:
+        return "the name part is empty"
+    return _label_name_problem("name part", name)
 
 
 def label_value_problem(value):
@@ -85,12 +85,7 @@ def label_value_problem(value):
         return "a label value must be a string, got %s %r (quote it in YAML)" % (type(value).__name__, value)
     if value == "":
         return None
-    if len(value) > 63:
-        return "the value %r is %d characters long (at most 63)" % (value, len(value))
-    if not _NAME_RE.match(value):
-        return ("the value %r must consist of alphanumeric characters, '-', '_' or '.', "
-                "and must start and end with an alphanumeric character (or be empty)" % value)
-    return None
+    return _label_name_problem("value", value, " (or be empty)")
 
 
 def is_system_key(key):

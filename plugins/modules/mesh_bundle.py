@@ -109,7 +109,7 @@ extra:
   elements: str
 """
 
-from ansible_collections.eco2.mesh.plugins.module_utils import bundle_engine
+from ansible_collections.eco2.mesh.plugins.module_utils import bundle_engine, patterns
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import BundleClient, client_from_module, kube_module
 
@@ -127,7 +127,7 @@ def main():
     )
     module = kube_module(argument_spec)
     p = module.params
-    if not ms._DNS1123_LABEL.match(p["bundle"]) or len(p["bundle"]) > 63:
+    if not patterns.DNS1123_LABEL.match(p["bundle"]) or len(p["bundle"]) > 63:
         module.fail_json(msg="bundle: %r is not a DNS label (lower-case letters, digits, '-')" % p["bundle"])
     kinds = [(k["api_version"], k["kind"]) for k in p["kinds"]]
     client = client_from_module(module, BundleClient, field_manager=ms.FIELD_MANAGER, error=bundle_engine.BundleError)

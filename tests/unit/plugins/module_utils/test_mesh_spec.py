@@ -98,6 +98,8 @@ def test_flows_resolve_namespaces_and_default_port():
      "mesh_flows[0].protocol: 'TPC' is not one of TCP, UDP, SCTP"),
     ({"mesh_flows": [{"from": "scan", "to": "charcter"}]},
      "mesh_flows[0].to: 'charcter' is not one of auth, scan, character"),
+    ({"mesh_flows": [{"from": ["scan"], "to": "character"}]},
+     "mesh_flows[0].from: ['scan'] is not one of auth, scan, character"),
     ({"mesh_flows": [{"from": "scan", "to": "character", "port": 70000}]},
      "mesh_flows[0].port: 70000 is not a port number (1-65535)"),
     ({"mesh_flows": [{"from": "scan", "to": "scan"}]}, "mesh_flows[0]: from and to are the same namespace"),
