@@ -58,28 +58,10 @@ def alive(controller):
     return stat is not None and stat[1] == controller[1]
 
 
-def _children(pid):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            stat = _stat(int(entry))
-            if stat and stat[0] == pid:
-                kids.append(int(entry))
-    return kids
-
-
-def _stop_descendants(pid):
-    for kid in _children(pid):
-        _stop_descendants(kid)
-        try:
-            os.kill(kid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def watch(interval=CHECK_INTERVAL, on_lost=None):
-    """Start a daemon thread that ends this process (and the commands it started) when the controller
-    dies. Returns the controller found, or None (not under ansible: nothing to watch)."""
+def watch(interval=CHECK_INTERVAL, on_lost=None, grace=5.0):
+    """Start a daemon thread that ends this process when the controller dies, after stopping the commands
+    it started deepest first (see stop_deepest_first; this process goes on reading their output meanwhile).
+    Returns the controller found, or None (not under ansible: nothing to watch)."""
     controller = find_controller()
     if controller is None or not os.path.isdir("/proc"):
         return None
@@ -89,7 +71,7 @@ def watch(interval=CHECK_INTERVAL, on_lost=None):
             time.sleep(interval)
         if on_lost:
             on_lost()
-        _stop_descendants(os.getpid())
+        stop_deepest_first(descendants(os.getpid()), grace)
         os._exit(1)
 
     threading.Thread(target=loop, name="controller-watch", daemon=True).start()

@@ -90,3 +90,47 @@ def test_a_command_stopped_first_can_still_report_to_its_reader(tmp_path):
     finally:
         if reader.poll() is None:
             reader.kill()
+
+
+def test_a_module_whose_controller_died_lets_its_command_report_before_it_ends(tmp_path):
+    # ansible-playbook -> module (watching) -> a command that, on SIGTERM, prints that it was cancelled (as helm does).
+    command = tmp_path / "command.py"
+    command.write_text(textwrap.dedent(f"""
+        import signal, sys, time
+        def cancelled(*_):
+            time.sleep(0.3)
+            print("cancelled", flush=True)
+            open({str(tmp_path / 'reported')!r}, "w").write("yes")
+            sys.exit(1)
+        signal.signal(signal.SIGTERM, cancelled)
+        open({str(tmp_path / 'ready')!r}, "w").write("yes")
+        time.sleep(300)
+    """))
+    module = tmp_path / "module.py"
+    module.write_text(textwrap.dedent(f"""
+        import subprocess, sys
+        sys.path.insert(0, {os.path.abspath(REPO_COLLECTIONS)!r})
+        from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
+        assert controller_watch.watch(interval=0.2) is not None
+        cmd = subprocess.Popen([sys.executable, {str(command)!r}], stdout=subprocess.PIPE, text=True)
+        for line in cmd.stdout:
+            open({str(tmp_path / 'read')!r}, "a").write(line)
+    """))
+    controller = tmp_path / "ansible-playbook"
+    controller.write_text("import subprocess, sys; subprocess.run([sys.executable, sys.argv[1]])\n")
+    proc = subprocess.Popen([sys.executable, str(controller), str(module)])
+    try:
+        deadline = time.time() + 30
+        while not (tmp_path / "ready").exists():
+            assert time.time() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 10
+        while not (tmp_path / "read").exists() and time.time() < deadline:
+            time.sleep(0.1)
+        assert (tmp_path / "reported").read_text() == "yes"
+        assert (tmp_path / "read").read_text() == "cancelled\n"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
