@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import SPEC_OPTIONS
 from ansible_collections.eco2.mesh.plugins.module_utils.node_profile import label_key_problem
 from ansible_collections.eco2.mesh.plugins.module_utils.patterns import (
     ACM_CERTIFICATE_ARN, ALB_GROUP_NAME, CIDR, DNS1035_LABEL, DNS1123_LABEL, HOST_OR_WILDCARD, LABEL_KEY, LABEL_VALUE,
@@ -618,18 +619,7 @@ def _acknowledged(c, raw):
     return out
 
 
-# The spec's variables and their types: the roles' argument specs are checked against this table
-# (tests/unit/plugins/test_argument_specs.py); the defaults live in build_spec only.
-SPEC_TYPES = {
-    "mesh_zone": "str", "mesh_public_hosts": "list", "mesh_domains": "list", "mesh_platform_routes": "list",
-    "mesh_flows": "list", "mesh_alb": "dict", "mesh_alb_certificate_arn": "str", "mesh_external_dns": "bool",
-    "mesh_gateway": "dict", "mesh_gateway_extra_hosts": "list", "mesh_gateway_selector": "dict",
-    "mesh_gateway_service": "str", "mesh_gateway_pod_labels": "dict", "istio_gateway_release_name": "str",
-    "mesh_health_check_route": "bool", "mesh_network_policy_default_deny": "bool", "mesh_istiod": "dict",
-    "mesh_dns": "dict", "mesh_peers": "list", "mesh_network_policy_acknowledged_denials": "list",
-    "mesh_auth": "dict", "mesh_auth_enabled": "bool",
-    "mesh_mtls_mode": "str", "mesh_mtls": "dict", "mesh_mtls_enabled": "bool", "mesh_telemetry": "dict",
-    "mesh_telemetry_enabled": "bool",
-    "mesh_ui_routes": "list",
-}
+# The spec's variables and their types, from the schema table (documentation there too); the defaults live in
+# build_spec only.
+SPEC_TYPES = {name: option["type"] for name, option in SPEC_OPTIONS.items()}
 SPEC_VARIABLES = tuple(SPEC_TYPES)

@@ -1,12 +1,14 @@
 """The roles' argument specs agree with the mesh model and with the roles' defaults."""
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import SPEC_OPTIONS
 
 ROLES = Path(__file__).resolve().parents[3] / "roles"
 SPEC_ROLES = ("mesh_network_policies", "mesh_routing", "mesh_mtls_telemetry")
@@ -24,6 +26,29 @@ def test_spec_variables_documented_with_the_model_types_and_no_second_default(ro
     for name, kind in ms.SPEC_TYPES.items():
         assert opts[name]["type"] == kind, name
         assert "default" not in opts[name], "%s: the default lives in mesh_spec.build_spec only" % name
+
+
+def sync_script():
+    spec = importlib.util.spec_from_file_location("sync_argument_specs", ROLES.parent / "scripts/sync_argument_specs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("role", SPEC_ROLES)
+def test_spec_options_are_the_schema_as_the_sync_script_writes_them(role):
+    sync = sync_script()
+    assert sync.SPEC_ROLES == SPEC_ROLES
+    text = (ROLES / role / "meta/argument_specs.yml").read_text()
+    assert sync.synced(text) == text, "run scripts/sync_argument_specs.py"
+    assert {k: options(role)[k] for k in SPEC_OPTIONS} == SPEC_OPTIONS
+
+
+def test_sync_script_rewrites_a_stale_spec_block():
+    sync = sync_script()
+    text = (ROLES / "mesh_routing/meta/argument_specs.yml").read_text()
+    stale = text.replace("Cross-domain calls", "Calls")
+    assert stale != text and sync.synced(stale) == text
 
 
 def test_bundle_roles_document_the_spec_identically():
