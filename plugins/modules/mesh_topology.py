@@ -138,18 +138,13 @@ def main():
     dot = module.get_bin_path("dot")
     svg, why = draw_svg(module, dot, mesh_topology.to_dot(graph, p["title"]), p["svg_timeout"]) if dot else (
         None, "Graphviz 'dot' is not on PATH (Debian package graphviz)")
-    removed = []
     if svg is None:
         module.warn("%s: wrote the Mermaid text only" % why)
-        stale = os.path.join(p["dest"], "topology.svg")
-        if os.path.exists(stale):  # an older picture next to the new text would show another topology
-            removed.append("topology.svg")
-            if not module.check_mode:
-                os.remove(stale)
     else:
         files["topology.svg"] = svg
-    done = sync_tree(p["dest"], files, check=module.check_mode)
-    module.exit_json(changed=bool(done["written"] or removed), written=done["written"], removed=removed,
+    # An older picture next to new text would show another topology: without a new one it goes.
+    done = sync_tree(p["dest"], files, owned=("topology.svg",), check=module.check_mode)
+    module.exit_json(changed=bool(done["written"] or done["removed"]), written=done["written"], removed=done["removed"],
                      mermaid=os.path.join(p["dest"], "topology.mmd"),
                      svg=os.path.join(p["dest"], "topology.svg") if svg is not None else None)
 

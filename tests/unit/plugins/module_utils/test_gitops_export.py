@@ -152,3 +152,16 @@ def test_sync_tree_writes_only_changes_and_removes_stale_files(tmp_path):
     assert (tmp_path / "dev/topology/topology.svg").read_text() == "kept"
     on_disk = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert on_disk == sorted(list(smaller) + ["dev/topology/topology.svg"])
+
+
+def test_sync_tree_removes_an_owned_file_no_longer_generated_and_keeps_others(tmp_path):
+    (tmp_path / "topology.svg").write_text("old picture")
+    (tmp_path / "notes.txt").write_text("the user's")
+    owned = ("topology.svg", "missing.svg")
+    assert sync_tree(str(tmp_path), {"topology.mmd": "graph"}, owned=owned, check=True) == {
+        "written": ["topology.mmd"], "removed": ["topology.svg"]}
+    assert (tmp_path / "topology.svg").exists()
+    assert sync_tree(str(tmp_path), {"topology.mmd": "graph"}, owned=owned)["removed"] == ["topology.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "topology.mmd"]
+    both = {"topology.mmd": "graph", "topology.svg": "<svg/>"}
+    assert sync_tree(str(tmp_path), both, owned=owned) == {"written": ["topology.svg"], "removed": []}
