@@ -71,7 +71,7 @@ def watch(interval=CHECK_INTERVAL, on_lost=None, grace=5.0):
             time.sleep(interval)
         if on_lost:
             on_lost()
-        stop_deepest_first(descendants(os.getpid()), grace)
+        stop_deepest_first({}, grace, root=os.getpid())
         os._exit(1)
 
     threading.Thread(target=loop, name="controller-watch", daemon=True).start()
@@ -101,15 +101,18 @@ def _running(pid, started):
     return stat is not None and stat[2] != "Z" and stat[1] == started
 
 
-def stop_deepest_first(known, grace, rounds=20):
+def stop_deepest_first(known, grace, rounds=20, root=None):
     """SIGTERM the processes of {pid: (depth, start time)} level by level, deepest first, each level given
     `grace` seconds before SIGKILL. Deepest first because a command stopped gracefully still writes to the
     process that reads its output: helm, on SIGTERM inside an install, prints that the release was cancelled
     and then marks it failed; had its module gone first, that print would kill helm (SIGPIPE) with the
-    release left pending-install. Before each level, what the survivors started meanwhile joins the list;
-    after `rounds` levels whatever is left is killed."""
+    release left pending-install. Before each level, what the survivors (and `root`, a process that is not
+    itself stopped) started meanwhile joins the list; after `rounds` levels whatever is left is killed."""
     known, done = dict(known), set()
     for round_ in range(rounds + 1):
+        if root is not None:
+            for kid, below in descendants(root).items():
+                known.setdefault(kid, below)
         for pid, (depth, started) in list(known.items()):
             if _running(pid, started):
                 for kid, (below, kid_started) in descendants(pid).items():

@@ -96,8 +96,6 @@ SIDECAR_PORTS = (15020, 15021, 15090)
 DEFAULT_ISTIOD = {"namespace": "istio-system", "pod_labels": {"app": "istiod"}, "ports": list(DEFAULT_ISTIOD_PORTS)}
 DEFAULT_DNS = {"namespace": "kube-system", "pod_labels": {"k8s-app": "kube-dns"}, "port": 53}
 
-# plugins/modules/mesh_bundle.py reads the pattern under this name.
-
 
 class MeshSpecError(ValueError):
     """Invalid mesh spec; `errors` holds one message per problem."""

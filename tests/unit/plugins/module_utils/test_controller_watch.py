@@ -134,3 +134,38 @@ def test_a_module_whose_controller_died_lets_its_command_report_before_it_ends(t
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_what_the_root_starts_while_its_commands_stop_is_stopped_too(tmp_path):
+    # root (a module whose controller died, not itself stopped) -> a command that takes 1.5 s to stop; meanwhile
+    # the root starts a second command, which must not be left running.
+    pids = tmp_path / "pids"
+    root = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import os, subprocess, sys, time
+        first = subprocess.Popen([sys.executable, "-c", "import signal, sys, time; "
+                                  "signal.signal(signal.SIGTERM, lambda *_: (time.sleep(1.5), sys.exit(0))); "
+                                  "open({str(tmp_path / 'ready')!r}, 'w').close(); time.sleep(300)"])
+        while not os.path.exists({str(tmp_path / 'stopping')!r}):
+            time.sleep(0.05)
+        time.sleep(0.5)  # the first command is within its 1.5 s of stopping
+        second = subprocess.Popen(["sleep", "300"])
+        open({str(pids)!r}, "w").write(str(second.pid))
+        time.sleep(300)
+    """)])
+    try:
+        deadline = time.time() + 30
+        while not (tmp_path / "ready").exists():
+            assert time.time() < deadline and root.poll() is None
+            time.sleep(0.05)
+        (tmp_path / "stopping").touch()
+        controller_watch.stop_deepest_first({}, grace=5, root=root.pid)
+        assert root.poll() is None  # the root is not stopped
+        second = int(pids.read_text())
+        assert not alive(second)
+    finally:
+        for pid in controller_watch.descendants(root.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        root.kill()
