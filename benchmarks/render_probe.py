@@ -25,7 +25,8 @@ def main(argv: list[str]) -> int:
                            "ANSIBLE_CALLBACK_PLUGINS": str(sides.CALLBACKS),
                            "ANSIBLE_CALLBACKS_ENABLED": "bench_profile", "BENCH_PROFILE_FILE": str(prof)})
         cmd = sides.playbook_cmd(inventory, "http://127.0.0.1:9", "-e",
-                                 json.dumps({"mesh_render_dir": str(work / f"render-{size}")}), "--tags", tag)
+                                 json.dumps({"mesh_render_dir": str(work / f"render-{size}")}), "--tags", tag,
+                                 playbook=sides.RENDER_PLAYBOOK)
         started = time.monotonic()
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         print(f"{size} domains: rc={done.returncode} wall={time.monotonic() - started:.1f} s", flush=True)

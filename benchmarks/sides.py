@@ -17,6 +17,7 @@ from tests.lib.ansible_run import REPO, VENV_BIN, ansible_env
 from tests.lib.localcluster import audit
 
 PLAYBOOK = REPO / "playbooks/istio.yml"
+RENDER_PLAYBOOK = REPO / "playbooks/render.yml"
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 KUBECTL = str(REPO / ".tools/bin/kubectl")
 HELM = str(REPO / ".tools/bin/helm")
@@ -83,15 +84,15 @@ def playbook_env(kube, profile: Path | None = None) -> dict:
     return ansible_env(extra)
 
 
-def playbook_cmd(inventory: Path, charts_url: str, *extra: str) -> list[str]:
-    return [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory),
+def playbook_cmd(inventory: Path, charts_url: str, *extra: str, playbook: Path = PLAYBOOK) -> list[str]:
+    return [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", str(inventory),
             "-e", json.dumps({"istio_chart_repo_url": charts_url}), *extra]
 
 
 def render(inventory: Path, charts_url: str, dest: Path, log: Path) -> None:
     """Our render mode: the Helm values and bundles the floor applies (contacts nothing)."""
     env = ansible_env({"K8S_AUTH_KUBECONFIG": str(dest / "no-such-kubeconfig")})
-    cmd = playbook_cmd(inventory, charts_url, "-e", json.dumps({"mesh_render_dir": str(dest)}))
+    cmd = playbook_cmd(inventory, charts_url, "-e", json.dumps({"mesh_render_dir": str(dest)}), playbook=RENDER_PLAYBOOK)
     if _stream(cmd, env, log, "render") != 0:
         raise RuntimeError(f"render mode failed; see {log}")
 

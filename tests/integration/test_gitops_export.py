@@ -1,7 +1,7 @@
 """Issue 15: the GitOps export through the real playbook (contacts nothing) and the topology picture.
 
 playbooks/gitops.yml for inventory/dev (example addresses: nothing is contacted) is compared with
-what render mode of playbooks/istio.yml writes, exported twice for determinism, exported with one
+what playbooks/render.yml writes, exported twice for determinism, exported with one
 domain changed, and its Graphviz SVG is parsed.
 """
 from __future__ import annotations
@@ -71,7 +71,7 @@ def test_changing_one_domain_changes_only_its_files_and_the_picture(tmp_path):
 def test_every_exported_object_and_value_is_what_render_mode_writes(tmp_path):
     out, render = tmp_path / "export", tmp_path / "render"
     assert export(tmp_path, out).rc == 0
-    rendered = run_playbook("playbooks/istio.yml", inventory="inventory/dev",
+    rendered = run_playbook("playbooks/render.yml", inventory="inventory/dev",
                             extra_vars={"mesh_render_dir": str(render)},
                             env={"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig")})
     assert rendered.rc == 0, rendered
@@ -135,7 +135,7 @@ def test_missing_repository_url_fails_before_writing(tmp_path):
 
 def test_docs_topology_page_is_up_to_date(tmp_path):
     render = tmp_path / "render"
-    done = run_playbook("playbooks/istio.yml", "--tags", "topology", inventory="inventory/dev",
+    done = run_playbook("playbooks/render.yml", "--tags", "topology", inventory="inventory/dev",
                         extra_vars={"mesh_render_dir": str(render)},
                         env={"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig")})
     assert done.rc == 0, done

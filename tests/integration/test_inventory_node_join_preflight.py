@@ -18,7 +18,7 @@ def test_master_missing_from_masters_fails_first():
 
 def test_render_mode_bad_effect_writes_nothing(tmp_path):
     out = tmp_path / "render"
-    res = run_playbook("playbooks/istio.yml", "--tags", "node_join", inventory="inventory/dev",
+    res = run_playbook("playbooks/render.yml", "--tags", "node_join", inventory="inventory/dev",
                        extra_vars={"mesh_render_dir": str(out),
                                    "node_profile_taints": [{"key": "role", "value": "ingress-gateway",
                                                             "effect": "NoScheduel"}]})
@@ -29,7 +29,7 @@ def test_render_mode_bad_effect_writes_nothing(tmp_path):
 
 def test_render_mode_writes_every_target_host(tmp_path):
     out = tmp_path / "render"
-    res = run_playbook("playbooks/istio.yml", "--tags", "node_join", inventory="inventory/dev",
+    res = run_playbook("playbooks/render.yml", "--tags", "node_join", inventory="inventory/dev",
                        extra_vars={"mesh_render_dir": str(out), "mesh_join_hosts": "k8s_cluster"})
     assert res.rc == 0, res
     assert len(list((out / "nodes").glob("*.kubelet.conf"))) == 24

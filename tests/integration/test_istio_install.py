@@ -18,6 +18,7 @@ from tests.lib.ansible_run import run_playbook
 pytestmark = pytest.mark.slow
 
 PLAYBOOK = "playbooks/istio.yml"
+RENDER = "playbooks/render.yml"
 INVENTORY = "inventory/local"
 ISTIO_CRDS = 14
 # The real base chart marks 13 of its CRDs `helm.sh/resource-policy: keep`; WorkloadGroup's lacks
@@ -170,7 +171,7 @@ def test_absent_with_remove_crds_deletes_them(cluster_eco2, charts):
 def test_render_mode_contacts_no_cluster(tmp_path, inventory, zone):
     out = tmp_path / "render"
     env = {"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig"), "KUBECONFIG": str(tmp_path / "none")}
-    result = run_playbook(PLAYBOOK, "--tags", "istio", inventory=inventory,
+    result = run_playbook(RENDER, "--tags", "istio", inventory=inventory,
                           extra_vars={"mesh_render_dir": str(out)}, env=env)
     assert result.rc == 0, result
     releases = yaml.safe_load((out / "helm/releases.yaml").read_text())
@@ -199,7 +200,7 @@ def test_render_mode_contacts_no_cluster(tmp_path, inventory, zone):
         ("status-port", 15021), ("http2", 80), ("https", 443)]
     assert yaml.safe_load((out / "helm/istio-base.values.yaml").read_text()) == {}
     # Rendering again changes nothing.
-    again = run_playbook(PLAYBOOK, "--tags", "istio", inventory=inventory,
+    again = run_playbook(RENDER, "--tags", "istio", inventory=inventory,
                          extra_vars={"mesh_render_dir": str(out)}, env=env)
     assert again.rc == 0 and again.changed == 0, again
     assert not os.path.exists(tmp_path / "kube-cache")

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.lib.ansible_run import REPO, run_playbook
-from tests.lib.bundle_cluster import BOTH, PLAYBOOK, assert_noop, play, prepare
+from tests.lib.bundle_cluster import BOTH, RENDER_PLAYBOOK, assert_noop, play, prepare
 
 pytestmark = pytest.mark.slow
 
@@ -174,7 +174,7 @@ def test_invalid_spec_fails_naming_the_variable(kube):
 @pytest.mark.parametrize("env,zone", [("dev", "dev.growbin.app"), ("prod", "growbin.app")])
 def test_render_mode_writes_the_manifests(tmp_path, env, zone):
     out = tmp_path / "render"
-    result = run_playbook(PLAYBOOK, "--tags", BOTH, inventory="inventory/%s" % env,
+    result = run_playbook(RENDER_PLAYBOOK, "--tags", BOTH, inventory="inventory/%s" % env,
                           extra_vars={"mesh_render_dir": str(out)},
                           env={"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig")})
     assert result.rc == 0, result
@@ -209,7 +209,7 @@ OVERRIDES = [  # issue 11: the analysis must read these from the model, not from
 @pytest.mark.parametrize("override,policy,carries", [o[1:] for o in OVERRIDES], ids=[o[0] for o in OVERRIDES])
 def test_spec_override_renders(tmp_path, override, policy, carries):
     out = tmp_path / "render"
-    result = run_playbook(PLAYBOOK, "--tags", "network_policies", inventory="inventory/dev",
+    result = run_playbook(RENDER_PLAYBOOK, "--tags", "network_policies", inventory="inventory/dev",
                           extra_vars=dict(override, mesh_render_dir=str(out)),
                           env={"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig")})
     assert result.rc == 0, result

@@ -18,7 +18,7 @@ import yaml
 
 from tests.lib import chart_repo, cluster as local_cluster, monitoring_crds
 from tests.lib.ansible_run import REPO, run_playbook
-from tests.lib.bundle_cluster import FIXTURES, PLAYBOOK
+from tests.lib.bundle_cluster import FIXTURES, PLAYBOOK, RENDER_PLAYBOOK
 
 pytestmark = pytest.mark.slow
 
@@ -172,7 +172,7 @@ def test_4_switched_off_prunes_the_bundle(kube):
 
 def test_render_mode_contacts_nothing(tmp_path):
     out = tmp_path / "render"
-    rendered = run_playbook(PLAYBOOK, "--tags", "mtls_telemetry", inventory="inventory/dev",
+    rendered = run_playbook(RENDER_PLAYBOOK, "--tags", "mtls_telemetry", inventory="inventory/dev",
                             extra_vars={"mesh_render_dir": str(out), "mesh_mtls_mode": "strict",
                                         "mesh_peers": PEERS_WITHOUT_APP_SCRAPE, "mesh_auth_enabled": False},
                             env={"KUBECONFIG": "/nonexistent", "K8S_AUTH_KUBECONFIG": "/nonexistent"})

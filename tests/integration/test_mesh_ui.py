@@ -22,6 +22,7 @@ from tests.lib.ansible_run import TOOLS_BIN, run_playbook
 pytestmark = pytest.mark.slow
 
 PLAYBOOK = "playbooks/istio.yml"
+RENDER = "playbooks/render.yml"
 INVENTORY = "inventory/local"
 NAMESPACE = "istio-system"
 KIALI_HOST = "kiali.local.growbin.app"  # <ui>.<mesh_zone of inventory/local>
@@ -44,11 +45,11 @@ def kube(tmp_path_factory):
     cluster.stop()
 
 
-def mesh_ui(kube, charts, *args, **extra):
+def mesh_ui(kube, charts, *args, playbook=PLAYBOOK, **extra):
     extra_vars = {"mesh_ui_enabled": True, "kiali_chart_repo_url": charts.url, "jaeger_chart_repo_url": charts.url}
     extra_vars.update(extra)
     # The summary (tags verify, always) reads the whole mesh; it is not what these tests are about.
-    return run_playbook(PLAYBOOK, "--tags", "mesh_ui", "--skip-tags", "verify", *args, inventory=INVENTORY,
+    return run_playbook(playbook, "--tags", "mesh_ui", "--skip-tags", "verify", *args, inventory=INVENTORY,
                         extra_vars=extra_vars, env=kube.env())
 
 
@@ -67,7 +68,7 @@ def rendered_values(kube, release):
 def test_render_writes_the_values_and_contacts_nothing(kube, charts, tmp_path):
     kube.clear_requests()
     out = tmp_path / "render"
-    result = mesh_ui(kube, charts, mesh_render_dir=str(out), jaeger_chart_dir=str(ui_charts.CHARTS))
+    result = mesh_ui(kube, charts, playbook=RENDER, mesh_render_dir=str(out), jaeger_chart_dir=str(ui_charts.CHARTS))
     assert result.rc == 0, result
     assert yaml.safe_load((out / "helm/kiali.values.yaml").read_text()) == EXPECTED_KIALI
     assert yaml.safe_load((out / "helm/jaeger.values.yaml").read_text()) == EXPECTED_JAEGER

@@ -19,6 +19,7 @@ from tests.lib.ansible_run import REPO, run_playbook
 pytestmark = pytest.mark.slow
 
 PLAYBOOK = "playbooks/istio.yml"
+RENDER = "playbooks/render.yml"
 INVENTORY = "inventory/local"
 DOMAINS = ["auth", "my", "scan", "character", "location", "image", "chat"]
 
@@ -191,7 +192,7 @@ def test_gateway_without_the_health_check_host_stops_routing(tmp_path, charts):
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_whole_playbook_renders_every_phase_without_a_cluster(tmp_path, env):
     out = tmp_path / "render"
-    result = run_playbook(PLAYBOOK, inventory=f"inventory/{env}", extra_vars={"mesh_render_dir": str(out)},
+    result = run_playbook(RENDER, inventory=f"inventory/{env}", extra_vars={"mesh_render_dir": str(out)},
                           env={"K8S_AUTH_KUBECONFIG": str(tmp_path / "no-such-kubeconfig")})
     assert result.rc == 0, result
     assert set(result.recap) == {"localhost"}, result.recap  # no inventory host was contacted

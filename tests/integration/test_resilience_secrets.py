@@ -96,7 +96,7 @@ def test_no_secret_in_any_output_log_or_file(kube, charts, tmp_path):
     results.append(istio)
 
     render = tmp_path / "render"
-    rendered = run_playbook("playbooks/istio.yml", "-vvv", inventory=INVENTORY, extra_vars={"mesh_render_dir": str(render)},
+    rendered = run_playbook("playbooks/render.yml", "-vvv", inventory=INVENTORY, extra_vars={"mesh_render_dir": str(render)},
                             env=env)
     assert rendered.rc == 0, rendered
     assert list(render.rglob("*.yaml"))

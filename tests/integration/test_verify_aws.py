@@ -15,6 +15,7 @@ from tests.lib.ansible_run import run_playbook
 pytestmark = pytest.mark.slow
 
 PLAYBOOK = "playbooks/istio.yml"
+RENDER = "playbooks/render.yml"
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +27,10 @@ def moto(tmp_path_factory):
         server.stop()
 
 
-def play(endpoint_url, certificate_arn, *args, inventory="inventory/dev", **extra):
+def play(endpoint_url, certificate_arn, *args, inventory="inventory/dev", playbook=PLAYBOOK, **extra):
     extra_vars = dict({"verify_aws_endpoint_url": endpoint_url, "mesh_alb_certificate_arn": certificate_arn,
                        "verify_aws_alb_timeout": 3, "verify_aws_alb_interval": 1}, **extra)
-    return run_playbook(PLAYBOOK, "--tags", "verify_aws", "--skip-tags", "verify", *args, inventory=inventory,
+    return run_playbook(playbook, "--tags", "verify_aws", "--skip-tags", "verify", *args, inventory=inventory,
                         extra_vars=extra_vars, env=aws_moto.aws_env(endpoint_url), timeout=300)
 
 
@@ -96,5 +97,6 @@ def test_phase_is_off_for_the_local_inventory_and_in_render_mode(moto, tmp_path)
     res = play(server.url, seeded["certificate_arn"], inventory="inventory/local")
     assert res.rc == 0 and "AWS (" not in res.stdout, res
     assert "skipping: [localhost]" in res.stdout
-    res = play(server.url, seeded["certificate_arn"], mesh_render_dir=str(tmp_path / "out"), verify_aws_enabled=True)
+    res = play(server.url, seeded["certificate_arn"], playbook=RENDER, mesh_render_dir=str(tmp_path / "out"),
+               verify_aws_enabled=True)
     assert res.rc == 0 and "AWS (" not in res.stdout, res

@@ -6,6 +6,7 @@ from tests.lib.ansible_run import REPO, run_playbook
 
 FIXTURES = REPO / "tests/integration/fixtures"
 PLAYBOOK = "playbooks/istio.yml"
+RENDER_PLAYBOOK = "playbooks/render.yml"
 BOTH = "network_policies,routing"
 
 

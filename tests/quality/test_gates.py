@@ -55,7 +55,7 @@ def test_tarball_holds_only_what_users_install(built_tarball):
     leaked = [n for n in names if n.startswith(forbidden) or "__pycache__" in n or n.endswith(".pyc")]
     assert not leaked, leaked
     for needed in ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "README.md", "LICENSE",
-                   "playbooks/istio.yml"):
+                   "playbooks/istio.yml", "playbooks/render.yml"):
         assert needed in names, f"{needed} missing from {built_tarball.name}"
     assert any(n.startswith("plugins/modules/") for n in names)
     assert any(n.startswith("roles/") for n in names)
