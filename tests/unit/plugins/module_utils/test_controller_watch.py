@@ -60,8 +60,8 @@ def alive(pid):
         return False
 
 
-def test_a_command_stopped_first_can_still_report_to_its_reader(tmp_path):
-    # reader -> command; the command, on SIGTERM, prints to the reader, then records that it could.
+def cancellable_command(tmp_path):
+    """A command that, on SIGTERM, prints "cancelled" to its reader (as helm does), then writes `reported`."""
     command = tmp_path / "command.py"
     command.write_text(textwrap.dedent(f"""
         import signal, sys, time
@@ -74,6 +74,12 @@ def test_a_command_stopped_first_can_still_report_to_its_reader(tmp_path):
         open({str(tmp_path / 'ready')!r}, "w").write("yes")
         time.sleep(300)
     """))
+    return command
+
+
+def test_a_command_stopped_first_can_still_report_to_its_reader(tmp_path):
+    # reader -> command; the command, on SIGTERM, prints to the reader, then records that it could.
+    command = cancellable_command(tmp_path)
     reader = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; "
                                "p = subprocess.Popen([sys.executable, sys.argv[1]], stdout=subprocess.PIPE); "
                                "[None for _ in p.stdout]; p.wait()", str(command)])
@@ -94,18 +100,7 @@ def test_a_command_stopped_first_can_still_report_to_its_reader(tmp_path):
 
 def test_a_module_whose_controller_died_lets_its_command_report_before_it_ends(tmp_path):
     # ansible-playbook -> module (watching) -> a command that, on SIGTERM, prints that it was cancelled (as helm does).
-    command = tmp_path / "command.py"
-    command.write_text(textwrap.dedent(f"""
-        import signal, sys, time
-        def cancelled(*_):
-            time.sleep(0.3)
-            print("cancelled", flush=True)
-            open({str(tmp_path / 'reported')!r}, "w").write("yes")
-            sys.exit(1)
-        signal.signal(signal.SIGTERM, cancelled)
-        open({str(tmp_path / 'ready')!r}, "w").write("yes")
-        time.sleep(300)
-    """))
+    command = cancellable_command(tmp_path)
     module = tmp_path / "module.py"
     module.write_text(textwrap.dedent(f"""
         import subprocess, sys
