@@ -4,8 +4,6 @@
 """What a check module returns for its list of checks, each {name, status: ok|warn|fail, message}."""
 from __future__ import annotations
 
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module
-
 
 class ChecksStopped(Exception):
     """The checks could not go on (bad input, an unreadable cluster); `results` holds those that ran."""
@@ -34,6 +32,8 @@ def conclude(module, results, out, failure, line):
 
 def run(module, checks, failure, line):
     """Run `checks(params, kube)` -> (results, other return values), kube() giving the client, and conclude."""
+    # Here, not at the top: the pure checks modules import ChecksStopped and need no client.
+    from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module
     try:
         results, out = checks(module.params, lambda: client_from_module(module))
     except ChecksStopped as exc:

@@ -78,14 +78,20 @@ def watch(interval=CHECK_INTERVAL, on_lost=None, grace=5.0):
     return controller
 
 
-def descendants(pid):
-    """{pid: (depth below `pid`, start time)} of every live process below `pid`."""
+def process_tree():
+    """{parent pid: [(pid, start time), ...]} of every live process: one read of /proc."""
     parents = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             stat = _stat(int(entry))
             if stat:
                 parents.setdefault(stat[0], []).append((int(entry), stat[1]))
+    return parents
+
+
+def descendants(pid, tree=None):
+    """{pid: (depth below `pid`, start time)} of every live process below `pid` (in `tree`, else read now)."""
+    parents = process_tree() if tree is None else tree
     found, todo = {}, [(pid, 0)]
     while todo:
         parent, depth = todo.pop()
@@ -110,12 +116,13 @@ def stop_deepest_first(known, grace, rounds=20, root=None):
     itself stopped) started meanwhile joins the list; after `rounds` levels whatever is left is killed."""
     known, done = dict(known), set()
     for round_ in range(rounds + 1):
+        tree = process_tree()
         if root is not None:
-            for kid, below in descendants(root).items():
+            for kid, below in descendants(root, tree).items():
                 known.setdefault(kid, below)
         for pid, (depth, started) in list(known.items()):
             if _running(pid, started):
-                for kid, (below, kid_started) in descendants(pid).items():
+                for kid, (below, kid_started) in descendants(pid, tree).items():
                     known.setdefault(kid, (depth + below, kid_started))
         left = {p: v for p, v in known.items() if p not in done and _running(p, v[1])}
         if not left:

@@ -29,7 +29,6 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 # kubernetes.core's connection options, so one module_defaults entry serves its modules and ours.
 KUBE_ARG_SPEC = dict(AUTH_ARG_SPEC)
 
-
 # Transient API answers (priority-and-fairness 429, an overloaded or restarting server's 502/503/504) are
 # retried, bounded: at most 4 retries, each after the server's Retry-After (capped at 4 s) or exponential backoff
 # (at most 4 s). Every write we make is idempotent (server-side apply, a merge patch to fixed values, delete by
