@@ -18,7 +18,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.eco2.mesh.plugins.module_utils import istio_versions, node_profile
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import (
-    PROTOCOLS, SPEC_VARIABLES, MeshSpecError, _length_problem, build_spec)
+    PROTOCOLS, SPEC_VARIABLES, MeshSpecError, build_spec)
+from ansible_collections.eco2.mesh.plugins.module_utils.schema import length_problem
 from ansible_collections.eco2.mesh.plugins.module_utils.patterns import (
     AWS_PROVIDER_ID, AWS_REGION, CHART_REPO_URL, CHART_VERSION, DNS1123_LABEL, GIT_URL, GO_DURATION, HTTP_URL, QUANTITY,
     SERVICE_PORT_NAME)
@@ -217,7 +218,7 @@ def _gateway_errors(values):
 
 
 def _dns_label(value):
-    return isinstance(value, str) and bool(DNS1123_LABEL.match(value)) and not _length_problem(value, DNS1123_LABEL)
+    return isinstance(value, str) and bool(DNS1123_LABEL.match(value)) and not length_problem(value, DNS1123_LABEL)
 
 
 def _int(value):

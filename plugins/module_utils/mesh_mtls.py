@@ -11,66 +11,19 @@ an exception names `pod_labels`, default the domain's pod labels or `app: <servi
 """
 from __future__ import annotations
 
-import copy
-
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import SIDECAR_PORTS, managed_labels
-from ansible_collections.eco2.mesh.plugins.module_utils.patterns import DNS1123_LABEL
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import workload_labels
 
 BUNDLE = "mtls-telemetry"
 SECURITY_API = "security.istio.io/v1"
-MODES = ("permissive", "strict")
-EXCEPTION_MODES = ("permissive", "strict", "disable")
-DEFAULT_MTLS = {"name": "default", "namespaces": [], "ports": []}
 PORTS_NAME = "mesh-mtls-ports"
 SIDECAR_CONTAINER = "istio-proxy"
 
 
-def _workload_labels(domains, namespace):
-    for d in domains:
-        if d["namespace"] == namespace:
-            return dict(d["pod_labels"] or {"app": d["service"]})
-    return {}
-
-
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
-def mtls_spec(c, raw, mode, enabled, domains, root_namespace):
-    """The normalised mTLS section, or None when switched off (mesh_mtls_enabled: false)."""
-    if not enabled:
-        return None
-    raw = c.dict_("mesh_mtls", raw, set(DEFAULT_MTLS))
-    m = copy.deepcopy(DEFAULT_MTLS)
-    m.update(raw)
-    spec = {"mode": c.choice("mesh_mtls_mode", _lower(mode), MODES) or "permissive", "root_namespace": root_namespace,
-            "name": c.str_("mesh_mtls.name", m["name"], DNS1123_LABEL, "object name") or "default"}
-    spec["namespaces"], seen = [], []
-    for path, item in c.mappings("mesh_mtls.namespaces", m["namespaces"], {"namespace", "mode"}):
-        ns = c.str_(path + ".namespace", item.get("namespace"), DNS1123_LABEL, "namespace name")
-        ex_mode = c.choice(path + ".mode", _lower(item.get("mode")), EXCEPTION_MODES)
-        if ns in seen:
-            c.err(path + ".namespace", "%r is declared twice" % ns)
-        elif ns == root_namespace:
-            c.err(path + ".namespace", "%r is the root namespace: its mode is mesh_mtls_mode" % ns)
-        elif ns and ex_mode:
-            seen.append(ns)
-            spec["namespaces"].append({"namespace": ns, "mode": ex_mode})
-    spec["ports"] = []
-    for path, item in c.mappings("mesh_mtls.ports", m["ports"], {"namespace", "pod_labels", "ports", "mode"}):
-        ns = c.str_(path + ".namespace", item.get("namespace"), DNS1123_LABEL, "namespace name")
-        labels = c.labels(path + ".pod_labels", item.get("pod_labels")) or _workload_labels(domains, ns)
-        if ns and not labels:
-            c.err(path + ".pod_labels", "is required outside the domains' namespaces: Istio's portLevelMtls needs a "
-                                        "workload selector")
-        ports = c.list_(path + ".ports", item.get("ports"))
-        if not ports:
-            c.err(path + ".ports", "must list at least one port (the container port)")
-        ports = [p for j, p in enumerate(ports) if c.port("%s.ports[%d]" % (path, j), p)]
-        ex_mode = c.choice(path + ".mode", _lower(item.get("mode")), EXCEPTION_MODES)
-        if ns and labels and ports and ex_mode:
-            spec["ports"].append({"namespace": ns, "pod_labels": labels, "ports": ports, "mode": ex_mode})
-    return spec
+def mtls_spec(mode, section, root_namespace):
+    """The normalised mTLS section from the checked mesh_mtls_mode and mesh_mtls (mesh_spec_schema.MTLS)."""
+    return {"mode": mode, "root_namespace": root_namespace, "name": section["name"],
+            "namespaces": section["namespaces"], "ports": section["ports"]}
 
 
 def namespace_mode(mtls, namespace):
@@ -171,7 +124,7 @@ def spec_callers(spec, extra_flows=()):
         src, dst = by_name[f["from"]], by_name[f["to"]]
         out.append({"name": "mesh_flows %s -> %s" % (f["from"], f["to"]), "port": f["port"],
                     "from": {"namespace": src["namespace"], "labels": dict(src["pod_labels"])},
-                    "to": {"namespace": dst["namespace"], "labels": _workload_labels([dst], dst["namespace"])}})
+                    "to": {"namespace": dst["namespace"], "labels": workload_labels([dst], dst["namespace"])}})
     for peer in spec.get("peers") or []:
         if peer["direction"] != "ingress" or not peer["namespace"]:
             continue
@@ -180,7 +133,7 @@ def spec_callers(spec, extra_flows=()):
             for port in peer["ports"]:
                 out.append({"name": "mesh_peers %s -> %s" % (peer["name"], name), "port": port,
                             "from": {"namespace": peer["namespace"], "labels": dict(peer["pod_labels"])},
-                            "to": {"namespace": d["namespace"], "labels": _workload_labels([d], d["namespace"])}})
+                            "to": {"namespace": d["namespace"], "labels": workload_labels([d], d["namespace"])}})
     for f in extra_flows:
         out.append({"name": f["name"], "port": f["port"],
                     "from": {"namespace": f["from"]["namespace"], "labels": dict(f["from"]["pod_labels"])},

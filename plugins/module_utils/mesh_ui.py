@@ -14,7 +14,6 @@ from __future__ import annotations
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.eco2.mesh.plugins.module_utils.istio_helm import _spec, deep_merge
-from ansible_collections.eco2.mesh.plugins.module_utils.patterns import DNS1123_LABEL, HOST_OR_WILDCARD
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
 
 KIALI_AUTH_STRATEGIES = ("token", "anonymous", "openid", "openshift", "header")
@@ -96,25 +95,3 @@ def public_route_hosts(spec, ui, namespace):
     public = set(spec.get("public_hosts") or [])
     return sorted({r["host"] for r in spec.get("platform_routes") or []
                    if r["namespace"] == namespace and r["service"] == service and r["host"] in public})
-
-
-def ui_routes(c, raw, zone, taken):
-    """mesh_ui_routes -> platform routes to the Kiali/Jaeger Services (opt-in: none unless listed).
-
-    `c` is mesh_spec's checker (errors name the variable path); `taken` are the platform route names already used.
-    """
-    from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
-    out = []
-    for path, item in c.mappings("mesh_ui_routes", raw, {"ui", "host", "namespace", "prefix"}):
-        ui = c.choice(path + ".ui", item.get("ui"), sorted(UI_SERVICES))
-        if not ui or not c.claim(path + ".ui", ui, taken,
-                                 "%r already has a platform route (mesh_platform_routes or mesh_ui_routes)"):
-            continue
-        out.append(dict(UI_SERVICES[ui], **{
-            "name": ui,
-            "host": c.str_(path + ".host", item.get("host", "%s.%s" % (ui, zone)), HOST_OR_WILDCARD, "host name") or ui,
-            "namespace": c.str_(path + ".namespace", item.get("namespace", ms.DEFAULT_ISTIOD["namespace"]),
-                                DNS1123_LABEL, "namespace name") or ui,
-            "prefix": c.prefix(path + ".prefix", item.get("prefix", "/")) or "/",
-        }))
-    return out

@@ -29,7 +29,7 @@ def test_spec_variables_documented_with_the_model_types_and_no_second_default(ro
 
 
 def sync_script():
-    spec = importlib.util.spec_from_file_location("sync_argument_specs", ROLES.parent / "scripts/sync_argument_specs.py")
+    spec = importlib.util.spec_from_file_location("sync_schema_docs", ROLES.parent / "scripts/sync_schema_docs.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -40,7 +40,7 @@ def test_spec_options_are_the_schema_as_the_sync_script_writes_them(role):
     sync = sync_script()
     assert sync.SPEC_ROLES == SPEC_ROLES
     text = (ROLES / role / "meta/argument_specs.yml").read_text()
-    assert sync.synced(text) == text, "run scripts/sync_argument_specs.py"
+    assert sync.synced(text) == text, "run scripts/sync_schema_docs.py"
     assert {k: options(role)[k] for k in SPEC_OPTIONS} == SPEC_OPTIONS
 
 
