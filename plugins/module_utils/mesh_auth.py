@@ -17,9 +17,9 @@ router. A header the client sent itself wins over the cookie.
 from __future__ import annotations
 
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import MeshSpecError, managed_labels
-from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import AUTH_PROVIDER
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import AUTH_DOMAIN, AUTH_PROVIDER, svc_parts
 from ansible_collections.eco2.mesh.plugins.module_utils.patterns import HTTP_URL_PARTS
-from ansible_collections.eco2.mesh.plugins.module_utils.schema import Checker, Scope
+from ansible_collections.eco2.mesh.plugins.module_utils.schema import Checker, Scope, defaults
 
 SECURITY_API = "security.istio.io/v1"
 ENVOY_FILTER_API = "networking.istio.io/v1alpha3"
@@ -33,14 +33,6 @@ COOKIE_FILTER_NAME = "eco2.cookie_to_header"
 COOKIE_FILTER_PRIORITY = 10
 
 
-def _svc_parts(host):
-    """('auth-api', 'auth') from 'auth-api.auth.svc.cluster.local' (or 'auth-api.auth'); None otherwise."""
-    parts = host.split(".")
-    if len(parts) == 2 or (len(parts) >= 3 and parts[2] == "svc"):
-        return parts[0], parts[1]
-    return None
-
-
 def _join(prefix, rel):
     return prefix.rstrip("/") + "/" + rel.lstrip("/")
 
@@ -50,31 +42,13 @@ def _expand(path):
     return [path[:-2], path] if path.endswith("/*") else [path]
 
 
-def _provider(c, p):
-    """The provider's Service host in full, and its name and namespace apart."""
-    svc = p["service"]
-    if svc:
-        parts = _svc_parts(svc)
-        if not parts:
-            c.err("mesh_auth.provider.service", "%r is not an in-cluster Service host "
-                  "(<service>.<namespace>.svc.cluster.local)" % svc)
-        else:
-            p["service_name"], p["service_namespace"] = parts
-            if p["namespace"] not in (None, parts[1]):
-                c.err("mesh_auth.provider.namespace", "%r differs from the namespace %r of mesh_auth.provider.service"
-                      % (p["namespace"], parts[1]))
-            p["namespace"] = parts[1]
-            p["service"] = "%s.%s.svc.cluster.local" % parts
-    return p
-
-
 def _jwt_rule(item):
     rule = {"issuer": item["issuer"], "jwks_uri": item["jwks_uri"],
             "forward_original_token": item["forward_original_token"],
             "audiences": [a for a in item["audiences"] if isinstance(a, str)], "jwks_service": None}
     if rule["jwks_uri"]:
         m = HTTP_URL_PARTS.match(rule["jwks_uri"])
-        parts = _svc_parts(m.group(1))
+        parts = svc_parts(m.group(1))
         if parts:
             default_port = 443 if rule["jwks_uri"].startswith("https") else 80
             rule["jwks_service"] = {"service": parts[0], "namespace": parts[1],
@@ -86,12 +60,12 @@ def auth_spec(c, a, domains):
     """The normalised auth section from the checked one (mesh_spec_schema.AUTH), or None when it is absent."""
     if a is None:
         return None
-    spec = {"provider": _provider(c, a["provider"]), "jwt": [_jwt_rule(item) for item in a["jwt"]],
+    spec = {"provider": a["provider"], "jwt": [_jwt_rule(item) for item in a["jwt"]],
             "hosts": a["hosts"], "protected_paths": a["protected_paths"]}
     public = list(a["public_paths"])
     spec["unprotected_domains"] = []
     for d in domains:
-        own = a["domains"].get(d["name"]) or {"public_paths": [], "protected": True}
+        own = a["domains"].get(d["name"]) or defaults(AUTH_DOMAIN)
         rel = a["domain_public_paths"] + own["public_paths"]
         if not own["protected"]:
             spec["unprotected_domains"].append(d["name"])
@@ -116,7 +90,7 @@ def validate_provider(raw, enabled=True):
         return []
     c = Checker()
     raw = raw if isinstance(raw, dict) else {}
-    provider = _provider(c, AUTH_PROVIDER.check(c, "mesh_auth.provider", raw.get("provider") or {}, Scope({})))
+    provider = AUTH_PROVIDER.check(c, "mesh_auth.provider", raw.get("provider") or {}, Scope({}))
     if c.errors:
         raise MeshSpecError(c.errors)
     return [extension_provider(provider)]

@@ -13,13 +13,14 @@ variable path and allowed values, e.g. ``mesh_flows[0].protocol: 'TPC' is not on
 """
 from __future__ import annotations
 
-from ansible_collections.eco2.mesh.plugins.module_utils import istio_helm
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import (
     DEFAULT_GATEWAY_RELEASE, PROTOCOLS, SPEC, SPEC_OPTIONS)
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import gateway_pod_labels as gateway_pod_labels_for_release
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import gateway_selector as default_gateway_selector
 from ansible_collections.eco2.mesh.plugins.module_utils.schema import Checker, Scope, defaults, field
 from ansible_collections.eco2.mesh.plugins.module_utils.sequences import unique_in_order
 
-__all__ = ["PROTOCOLS"]  # re-exported for the phase checks
+__all__ = ["PROTOCOLS", "default_gateway_selector"]  # re-exported for the phase checks and the Istio roles
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "eco2.mesh"
@@ -66,16 +67,6 @@ def ownership_labels(bundle):
 def bundle_selector(bundle):
     """Label selector string finding the objects of one bundle."""
     return "%s=%s,%s=%s" % (MANAGED_BY_LABEL, MANAGED_BY, BUNDLE_LABEL, bundle)
-
-
-def gateway_pod_labels_for_release(release):
-    """Pod labels the Istio gateway chart derives from its release name."""
-    return istio_helm.gateway_pod_labels(release or DEFAULT_GATEWAY_RELEASE)
-
-
-def default_gateway_selector(release=None):
-    """What the routing Gateway selects unless told otherwise: the chart's `istio` label of the release."""
-    return {"istio": gateway_pod_labels_for_release(release)["istio"]}
 
 
 # -- derivations of the validated model (pure; an empty model gives the schema's defaults) --
@@ -142,7 +133,7 @@ def build_spec(variables, whole=True):
     gateway["ref"] = context["gateway_ref"] = "%s/%s" % (gateway["namespace"], gateway["name"])
     gateway["release"] = var("istio_gateway_release_name")
     gateway["selector"] = var("mesh_gateway_selector")
-    gateway["service"] = var("mesh_gateway_service") or gateway["release"]
+    gateway["service"] = var("mesh_gateway_service")
     gateway["pod_labels"] = var("mesh_gateway_pod_labels")
 
     default_deny = var("mesh_network_policy_default_deny")

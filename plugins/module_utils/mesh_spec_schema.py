@@ -44,9 +44,45 @@ PROVIDER_NAME = dict(pattern=DNS1123_LABEL, what="provider name (DNS-1123 label)
 SERVICE_HOST_WHAT = "in-cluster Service host (<service>.<namespace>.svc.cluster.local)"
 
 
+def gateway_pod_labels(release=None):
+    """Pod labels the Istio gateway chart derives from its release name."""
+    return istio_helm.gateway_pod_labels(release or DEFAULT_GATEWAY_RELEASE)
+
+
+def gateway_selector(release=None):
+    """What the routing Gateway selects unless told otherwise: the chart's `istio` label of the release."""
+    return {"istio": gateway_pod_labels(release)["istio"]}
+
+
 def _release(scope):
-    release = scope.get("istio_gateway_release_name")
+    release = scope.context.get("istio_gateway_release_name")
     return release if isinstance(release, str) else DEFAULT_GATEWAY_RELEASE
+
+
+def svc_parts(host):
+    """('auth-api', 'auth') from 'auth-api.auth.svc.cluster.local' (or 'auth-api.auth'); None otherwise."""
+    parts = host.split(".")
+    if len(parts) == 2 or (len(parts) >= 3 and parts[2] == "svc"):
+        return parts[0], parts[1]
+    return None
+
+
+def _provider_post(c, path, p, scope):
+    """The provider's Service host in full, and its name and namespace apart."""
+    svc = p["service"]
+    if svc:
+        parts = svc_parts(svc)
+        if not parts:
+            c.err(path + ".service", "%r is not an in-cluster Service host (<service>.<namespace>.svc.cluster.local)"
+                  % svc)
+        else:
+            p["service_name"], p["service_namespace"] = parts
+            if p["namespace"] not in (None, parts[1]):
+                c.err(path + ".namespace", "%r differs from the namespace %r of %s.service"
+                      % (p["namespace"], parts[1], path))
+            p["namespace"] = parts[1]
+            p["service"] = "%s.%s.svc.cluster.local" % parts
+    return p
 
 
 def _gateway_protocol(c, path, value, scope):
@@ -62,9 +98,10 @@ def _listener(c, path, value, scope):
         c.err(path, "must be a one-key mapping like {HTTPS: 443}")
         return None
     (proto, port), = value.items()
-    ok = Choice(LISTENER_PROTOCOLS).check(c, path, proto, scope)
-    ok = Port().check(c, "%s.%s" % (path, proto), port, scope) and ok
-    return {proto: port} if ok else None
+    known = Choice(LISTENER_PROTOCOLS).check(c, path, proto, scope)
+    Port().check(c, "%s.%s" % (path, proto), port, scope)
+    # kept with a bad port: an HTTPS listener still requires the certificate
+    return {proto: port} if known else None
 
 
 def _annotations(c, path, value, scope):
@@ -103,7 +140,7 @@ def _custom_tags(c, path, value, scope):
 
 def _auth_domains(c, path, value, scope):
     """mesh_auth.domains: per-domain additions, keyed by domain name."""
-    names = [d["name"] for d in scope["domains"]]
+    names = [d["name"] for d in scope.context["domains"]]
     value = {} if value is None else value
     if not isinstance(value, dict):
         c.err(path, "must be a mapping")
@@ -134,7 +171,7 @@ def workload_labels(domains, namespace):
 
 
 def _workload_labels(scope):
-    return workload_labels(scope["domains"], scope["namespace"])
+    return workload_labels(scope.context["domains"], scope["namespace"])
 
 
 # -- rules between the keys of one item (they need the item's path) --
@@ -157,7 +194,7 @@ def _domain_post(c, path, domain, scope):
 def _flow_post(c, path, flow, scope):
     if not (flow["from"] and flow["to"] and flow["port"] and flow["protocol"]):
         return None
-    source, target = (scope["domain_by_name"][flow[end]] for end in ("from", "to"))
+    source, target = (scope.context["domain_by_name"][flow[end]] for end in ("from", "to"))
     if source["namespace"] == target["namespace"]:
         c.err(path, "from and to are the same namespace %r; flows are cross-namespace" % target["namespace"])
         return None
@@ -178,7 +215,7 @@ def _ui_route_post(c, path, route, scope):
 
 
 def _mtls_namespace_post(c, path, item, scope):
-    if item["namespace"] == scope["root_namespace"]:
+    if item["namespace"] == scope.context["root_namespace"]:
         c.err(path + ".namespace", "%r is the root namespace: its mode is mesh_mtls_mode" % item["namespace"])
         return None
     return item if item["mode"] else None
@@ -195,10 +232,12 @@ def _mtls_ports_post(c, path, item, scope):
 
 HOST = Str(HOST_OR_WILDCARD, "host name")
 HOST_OR_WILDCARD_NODE = Str(HOST_OR_WILDCARD, "host name or wildcard")
-REQUEST_PATHS = Matching(REQUEST_PATH, "%r must be a path starting with '/' (a trailing '*' matches a prefix)")
+REQUEST_PATHS = Matching(REQUEST_PATH, "%r must be a path starting with '/' (a trailing '*' matches a prefix)",
+                         "a path starting with / (a trailing * matches a prefix)")
 RELATIVE_PATHS = Matching(None, "%r must be a path relative to the domain prefix, like 'docs' or 'kakao/*'",
+                          "a path relative to the domain prefix (docs, kakao/*)",
                           accept=_relative_path)
-DOMAIN_NAMES = Choice(lambda s: [d["name"] for d in s["domains"]], none_doc="(no domains)")
+DOMAIN_NAMES = Choice(lambda s: [d["name"] for d in s.context["domains"]], none_doc="(no domains)")
 AUTH_DOMAIN = Dict({
     "public_paths": List(RELATIVE_PATHS, doc="Paths under the domain's prefixes that skip ext_authz."),
     "protected": Bool(default=True, doc="False makes the whole domain public."),
@@ -219,15 +258,15 @@ DOMAIN = Dict({
     "prefixes": List(Prefix(), default=Derived(lambda s: ["/api/v1/%s" % s["name"]], "[/api/v1/<name>]"),
                      doc="URI prefixes routed to the domain's Service."),
     "routes": List(ROUTE, doc="Extra routes to other Services."),
-    "hosts": List(HOST_OR_WILDCARD_NODE, default=Derived(lambda s: [s["api_host"]], "[api.<zone>]"),
+    "hosts": List(HOST_OR_WILDCARD_NODE, default=Derived(lambda s: [s.context["api_host"]], "[api.<zone>]"),
                   min_message="must list at least one host (Istio refuses a VirtualService without hosts)",
                   doc="Hosts of the domain's VirtualService."),
-    "gateways": List(Str(what="gateway reference"), default=Derived(lambda s: [s["gateway_ref"]],
+    "gateways": List(Str(what="gateway reference"), default=Derived(lambda s: [s.context["gateway_ref"]],
                                                                     "[<gateway namespace>/<gateway name>]"),
                      doc="Gateways the VirtualService binds to."),
     "meshed": Bool(default=True, doc="False leaves the namespace out of injection and policies."),
     "pod_labels": Labels(doc="Labels of the domain's pods (default the namespace's pods)."),
-    "default_deny": Bool(default=Derived(lambda s: s["mesh_network_policy_default_deny"],
+    "default_deny": Bool(default=Derived(lambda s: s.context["mesh_network_policy_default_deny"],
                                          "mesh_network_policy_default_deny"),
                          doc="Isolate this namespace."),
 }, post=_domain_post)
@@ -235,7 +274,7 @@ DOMAIN = Dict({
 PLATFORM_ROUTE = Dict({
     "name": Str(DNS1123_LABEL, "DNS-1123 label", doc="The route."),
     "host": Str(HOST_OR_WILDCARD, "host name",
-                default=Derived(lambda s: "%s.%s" % (s["name"], s["zone"]), "<name>.<zone>")),
+                default=Derived(lambda s: "%s.%s" % (s["name"], s.context["zone"]), "<name>.<zone>")),
     "namespace": Str(default=Derived(lambda s: s["name"], "the name"), **NAMESPACE),
     "service": Str(default=Derived(lambda s: s["name"], "the name"), **SERVICE),
     "port": Port(default=80),
@@ -244,7 +283,7 @@ PLATFORM_ROUTE = Dict({
 
 UI_ROUTE = Dict({
     "ui": Choice(tuple(sorted(UI_SERVICES)), doc="Which UI; the route goes to its chart's Service."),
-    "host": Str(HOST_OR_WILDCARD, "host name", default=Derived(lambda s: "%s.%s" % (s["ui"], s["zone"]), "<ui>.<zone>")),
+    "host": Str(HOST_OR_WILDCARD, "host name", default=Derived(lambda s: "%s.%s" % (s["ui"], s.context["zone"]), "<ui>.<zone>")),
     "namespace": Str(default=ISTIO_NAMESPACE, **NAMESPACE),
     "prefix": Prefix(default="/"),
 }, post=_ui_route_post)
@@ -252,7 +291,7 @@ UI_ROUTE = Dict({
 FLOW = Dict({
     "from": DOMAIN_NAMES,
     "to": DOMAIN_NAMES,
-    "port": Port(default=Derived(lambda s: s["port_of"].get(s["to"]), "the target domain's port")),
+    "port": Port(default=Derived(lambda s: s.context["port_of"].get(s["to"]), "the target domain's port")),
     "protocol": Choice(PROTOCOLS, default="TCP"),
 }, post=_flow_post)
 
@@ -268,6 +307,7 @@ ALB = Dict({
     "healthcheck_path": Prefix(default="/healthz/ready"),
     "healthcheck_port": Either(("traffic-port",), Port(), default="traffic-port"),
     "success_codes": Matching(SUCCESS_CODES, "%r is not a list of HTTP codes like '200' or '200,204' or '200-299'",
+                              "HTTP codes like 200, 200,204 or 200-299",
                               coerce=True, default="200"),
     "extra_annotations": Custom(_annotations, kind="dict", default={},
                                 doc="Annotations added to the bridge Ingress (null removes one)."),
@@ -304,12 +344,12 @@ PEER = Dict({
     "except": List(Str(CIDR, "CIDR"), doc="Addresses left out of cidr."),
     "ports": List(Port(), min_message="must list at least one port"),
     "protocol": Choice(PROTOCOLS, default="TCP"),
-    "domains": List(Choice(lambda s: s["meshed_domains"]), default=Derived(lambda s: s["meshed_domains"],
-                                                                           "every meshed domain")),
+    "domains": List(Choice(lambda s: s.context["meshed_domains"]),
+                    default=Derived(lambda s: s.context["meshed_domains"], "every meshed domain")),
 }, post=_peer_post, one_of=("namespace", "cidr"),
     one_of_message="needs exactly one of namespace (an in-cluster peer) or cidr (addresses outside the cluster)")
 
-ACK_END = Either(("*", "external"), Str(DNS1123_LABEL), "%s is not a namespace name, 'external' or '*'", default="*")
+ACK_END = Either(("*", "external"), Str(**NAMESPACE), "%s is not a namespace name, 'external' or '*'", default="*")
 ACKNOWLEDGED = Dict({"from": ACK_END, "to": ACK_END, "port": Either(("*",), Port(), default="*")})
 
 AUTH_PROVIDER = Dict({
@@ -319,12 +359,13 @@ AUTH_PROVIDER = Dict({
                    doc="The ext_authz server's in-cluster Service host."),
     "namespace": Raw(doc="Must equal the service's namespace when given."),
     "port": Port(default=9001),
-    "timeout": Matching(DECIMAL_DURATION, "%r is not a duration like 2s, 500ms, 1m", default="2s"),
+    "timeout": Matching(DECIMAL_DURATION, "%r is not a duration like 2s, 500ms, 1m", "a duration like 2s, 500ms, 1m",
+                        default="2s"),
     "fail_open": Bool(default=False),
     "check_headers": List(Str(HEADER_NAME, "HTTP header name", lower=True),
                           doc="Headers sent to an envoyExtAuthzHttp server."),
     "pod_labels": Labels(doc="The auth server's pods, for the NetworkPolicies (default the namespace's)."),
-})
+}, post=_provider_post)
 
 JWT_RULE = Dict({
     "issuer": Str(),
@@ -339,7 +380,8 @@ JWT_RULE = Dict({
 COOKIE = Dict({
     "cookie": Str(COOKIE_NAME, "cookie name"),
     "header": Str(HEADER_NAME, "HTTP header name", lower=True),
-    "prefix": Matching(None, "%r must be a one-line string without quotes or backslashes", accept=_one_line,
+    "prefix": Matching(None, "%r must be a one-line string without quotes or backslashes",
+                       "one line, no quotes or backslashes", accept=_one_line,
                        default="Bearer "),
 })
 
@@ -352,15 +394,15 @@ AUTH_NAMES = Dict({
 
 def _auth_hosts(scope):
     hosts = []
-    for d in scope["domains"]:
+    for d in scope.context["domains"]:
         hosts += [h for h in d["hosts"] if h not in hosts]
-    return hosts or [scope["api_host"]]
+    return hosts or [scope.context["api_host"]]
 
 
 AUTH = Dict({
     "provider": AUTH_PROVIDER,
     "jwt": List(JWT_RULE, min_message="must list at least one rule {issuer, jwks_uri}"),
-    "hosts": List(Str(), default=Derived(_auth_hosts, "the domains' hosts, or [api.<zone>]")),
+    "hosts": List(Str(), default=Derived(_auth_hosts, "the domains' hosts, or [api.<zone>]", when_null=True)),
     "protected_paths": List(REQUEST_PATHS, default=["/api/v1/*"], min_message="must list at least one path, e.g. /api/v1/*",
                             min_valid=True, doc="What goes through ext_authz."),
     "domain_public_paths": List(RELATIVE_PATHS, default=["docs", "openapi.json", "health", "ready", "metrics"],
@@ -368,7 +410,7 @@ AUTH = Dict({
     "public_paths": List(REQUEST_PATHS, default=["/health", "/ready", "/metrics"]),
     "domains": Custom(_auth_domains, kind="dict", default={}, values=AUTH_DOMAIN, doc="Per domain name."),
     "cookie_to_header": Bool(default=True, doc="False removes the EnvoyFilter."),
-    "cookies": List(COOKIE, key="header", taken_message="%r is set by two cookies"),
+    "cookies": List(COOKIE, key="header", claim_first=False, taken_message="%r is set by two cookies"),
     "names": AUTH_NAMES,
 }, optional=True, doc=(
     'Auth offloading at the gateway (README "Auth offloading"); the provider also goes into istiod\'s '
@@ -408,18 +450,19 @@ PROMETHEUS = Dict({
     "port": Port(default=9090),
     "pod_labels": Labels(non_empty=True, default={"app.kubernetes.io/name": "prometheus"}),
     "monitors": Bool(default=True, doc="PodMonitor and ServiceMonitor where their CRDs are served."),
-    "monitor_namespace": Str(default=Derived(lambda s: s["root_namespace"], "istiod's namespace"), **NAMESPACE),
+    "monitor_namespace": Str(default=Derived(lambda s: s.context["root_namespace"], "istiod's namespace", when_null=True), **NAMESPACE),
     "monitor_labels": Labels(),
-    "scrape_interval": Matching(WHOLE_DURATION, "%r is not a duration like 15s, 1m", default="15s"),
+    "scrape_interval": Matching(WHOLE_DURATION, "%r is not a duration like 15s, 1m", "a duration like 15s, 1m",
+                                default="15s"),
 }, optional=True)
 
 KIALI = Dict({
-    "namespace": Str(default=Derived(lambda s: s["root_namespace"], "istiod's namespace"), **NAMESPACE),
+    "namespace": Str(default=Derived(lambda s: s.context["root_namespace"], "istiod's namespace", when_null=True), **NAMESPACE),
     "pod_labels": Labels(non_empty=True, default={"app.kubernetes.io/name": "kiali"}),
 }, optional=True)
 
 JAEGER = Dict({
-    "namespace": Str(default=Derived(lambda s: s["root_namespace"], "istiod's namespace"), **NAMESPACE),
+    "namespace": Str(default=Derived(lambda s: s.context["root_namespace"], "istiod's namespace", when_null=True), **NAMESPACE),
     "pod_labels": Labels(non_empty=True, default={"app.kubernetes.io/name": "jaeger"}),
     "query_port": Port(default=16686),
 }, optional=True)
@@ -437,13 +480,14 @@ TELEMETRY = Dict({
     "Telemetry, no monitors and no telemetry flows."))
 
 SPEC = {
-    "mesh_zone": Str(HOST_OR_WILDCARD, "DNS zone (e.g. dev.growbin.app)", required=lambda s: s["whole"], doc=(
+    "mesh_zone": Str(HOST_OR_WILDCARD, "DNS zone (e.g. dev.growbin.app)", required=lambda s: s.context["whole"], doc=(
         "DNS zone of the environment, for example C(dev.growbin.app); public hosts are C(api.<zone>) and "
         "C(<platform route>.<zone>).")),
-    "mesh_public_hosts": List(HOST, default=Derived(lambda s: s["derived_public_hosts"], (
+    "mesh_public_hosts": List(HOST, default=Derived(lambda s: s.context["derived_public_hosts"], (
         "api.<zone>, the platform routes' hosts and the domains' hosts without a wildcard"), check=False),
         doc="Override the derived public hosts (Gateway hosts and the ExternalDNS annotation)."),
-    "mesh_domains": List(DOMAIN, key="name", string_key="name", doc="Required. One entry per business domain."),
+    "mesh_domains": List(DOMAIN, key="name", string_key="name", required_doc="at least one",
+                         doc="One entry per business domain."),
     "mesh_platform_routes": List(PLATFORM_ROUTE, key="name", taken="route_names", default=[
         {"name": "argocd", "namespace": "argocd", "service": "argocd-server", "port": 80},
         {"name": "grafana", "namespace": "grafana", "service": "grafana", "port": 80},
@@ -453,19 +497,20 @@ SPEC = {
     "mesh_alb_certificate_arn": Str(
         ACM_CERTIFICATE_ARN,
         "ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>); set it per environment in mesh_env.yml",
-        required=lambda s: s["whole"], doc="ACM certificate ARN of the HTTPS listener (per environment)."),
+        required=lambda s: s.context["whole"], required_doc="with an HTTPS listener",
+        doc="ACM certificate ARN of the HTTPS listener (per environment)."),
     "mesh_external_dns": Bool(default=True, doc="Annotate the bridge Ingress for ExternalDNS with every public host."),
     "mesh_gateway": GATEWAY,
     "mesh_gateway_extra_hosts": List(HOST_OR_WILDCARD_NODE, default=Derived(
-        lambda s: s["gateway_extra_hosts"], "mesh_gateway.extra_hosts", check=False),
+        lambda s: s.context["gateway_extra_hosts"], "mesh_gateway.extra_hosts", check=False),
         doc="Hosts added to the Gateway besides the public ones, for example C(*) in dev."),
     "mesh_gateway_selector": Labels(non_empty=True, default=Derived(
-        lambda s: {"istio": istio_helm.gateway_pod_labels(_release(s))["istio"]}, "istio=<release without istio->"),
+        lambda s: gateway_selector(_release(s)), "istio=<release without istio->"),
         doc="Labels the Gateway selects; must match the gateway pods."),
     "mesh_gateway_service": Str(default=Derived(_release, "the gateway release name"),
                                 doc="The gateway Service, backend of the bridge Ingress.", **SERVICE),
     "mesh_gateway_pod_labels": Labels(non_empty=True, default=Derived(
-        lambda s: istio_helm.gateway_pod_labels(_release(s)), "derived from istio_gateway_release_name"),
+        lambda s: gateway_pod_labels(_release(s)), "derived from istio_gateway_release_name"),
         doc="Labels of the gateway pods."),
     "istio_gateway_release_name": Str(DNS1123_LABEL, "Helm release name", default=DEFAULT_GATEWAY_RELEASE,
                                       doc="Gateway Helm release name; the gateway pod labels and Service name derive "

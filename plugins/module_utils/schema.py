@@ -54,16 +54,19 @@ class Checker:
 
 class Derived:
     """A default computed from the scope; `doc` says what it is. A derivation giving None leaves the key unset;
-    `check=False`: it is built from checked values only, and not checked again (no second error for one mistake)."""
+    `check=False`: it is built from checked values only, and not checked again (no second error for one mistake);
+    `when_null`: a null or empty value given for the key also means "derive it"."""
 
-    def __init__(self, function, doc, check=True):
+    def __init__(self, function, doc, check=True, when_null=False):
         self.function = function
         self.doc = doc
         self.check = check
+        self.when_null = when_null
 
 
 class Scope:
-    """What a derived default may read: the mappings being built (innermost first), then the context."""
+    """What a derived default may read: `scope[key]` the mappings being built (the innermost holding `key`), and
+    `scope.context[key]` what the caller gives (kept apart, so a field never hides a context value)."""
 
     def __init__(self, context, items=()):
         self.context = context
@@ -76,23 +79,18 @@ class Scope:
         for item in self.items:
             if key in item:
                 return item[key]
-        return self.context[key]
-
-    def get(self, key, default=None):
-        try:
-            return self[key]
-        except KeyError:
-            return default
+        raise KeyError(key)
 
 
 class Node:
     kind = "raw"
     allowed = ""
 
-    def __init__(self, doc="", default=None, required=True):
+    def __init__(self, doc="", default=None, required=True, required_doc=None):
         self.doc = doc
         self.default = default
         self.required = required
+        self.required_doc = required_doc  # for the reference, when "required" needs words
 
     def default_value(self, scope):
         if isinstance(self.default, Derived):
@@ -102,7 +100,7 @@ class Node:
     def default_doc(self):
         if isinstance(self.default, Derived):
             return self.default.doc
-        if self.default is None or self.default in ({}, []) and not isinstance(self, (Dict, List)):
+        if self.default is None or (self.default in ({}, []) and not isinstance(self, (Dict, List))):
             return ""
         return _yaml_text(self.default)
 
@@ -152,10 +150,10 @@ class Matching(Node):
     """A string matching `pattern`; `message` (with one %r) says what is expected."""
     kind = "str"
 
-    def __init__(self, pattern, message, accept=None, coerce=False, **kw):
+    def __init__(self, pattern, message, allowed, accept=None, coerce=False, **kw):
         super().__init__(**kw)
         self.pattern, self.message, self.accept, self.coerce = pattern, message, accept, coerce
-        self.allowed = message.split(" is not ", 1)[-1].split(" must be ", 1)[-1].replace("%r", "").strip()
+        self.allowed = allowed
 
     def check(self, c, path, value, scope):
         if self.coerce and value is not None and not isinstance(value, str):
@@ -241,7 +239,7 @@ class Labels(Node):
 
     def check(self, c, path, value, scope):
         if value is None:
-            return {}
+            return {} if isinstance(self.default, Derived) else self.default_value(scope) or {}
         if not isinstance(value, dict):
             c.err(path, "must be a mapping of label key to value")
             return {}
@@ -278,8 +276,11 @@ class Either(Node):
     def __init__(self, literals, node, message=None, **kw):
         super().__init__(**kw)
         self.literals, self.node, self.message = literals, node, message
-        self.kind = node.kind
+        self.kind = "raw"
         self.allowed = ", ".join(literals) + (" or " + node.allowed if node.allowed else "")
+
+    def type_doc(self):
+        return " or ".join(sorted({"str", self.node.kind}))
 
     def check(self, c, path, value, scope):
         if value in self.literals:
@@ -325,6 +326,10 @@ class List(Node):
     def type_doc(self):
         return "list of %s" % (self.item.type_doc() if not isinstance(self.item, Dict) else "mappings")
 
+    @property
+    def allowed(self):
+        return "" if isinstance(self.item, Dict) else self.item.allowed
+
     def check(self, c, path, value, scope):
         if value is None:
             value = []
@@ -339,22 +344,26 @@ class List(Node):
             item_path = "%s[%d]" % (path, i)
             if self.string_key and isinstance(raw, str):
                 raw = {self.string_key: raw}
-            if self.key:
+            if self.key and self.claim_first:
                 checked = self.item.check(c, item_path, raw, scope, gate=self._gate(taken))
             else:
                 checked = self.item.check(c, item_path, raw, scope)
+                if checked is not None and self.key and not self._claim(c, item_path, checked, taken):
+                    checked = None
             if checked is not None:
                 out.append(checked)
         if not out and self.min_message and self.min_valid:
             c.err(path, self.min_message)
         return out
 
+    def _claim(self, c, path, item, taken):
+        name = item[self.key]
+        return name is not None and c.claim("%s.%s" % (path, self.key), name, taken, self.taken_message)
+
     def _gate(self, taken):
+        """Called by the item's Dict after each field: claims the key as soon as it is checked."""
         def gate(c, path, item, checked):
-            if checked != (self.key if self.claim_first else None):
-                return True
-            name = item[self.key]
-            return name is not None and c.claim("%s.%s" % (path, self.key), name, taken, self.taken_message)
+            return checked != self.key or self._claim(c, path, item, taken)
         return gate
 
 
@@ -376,7 +385,7 @@ class Dict(Node):
         self.post = post
 
     def default_doc(self):
-        return "" if not self.optional else "absent"
+        return ""
 
     def check(self, c, path, value, scope, gate=None):
         if value is None:
@@ -402,8 +411,6 @@ class Dict(Node):
             out[name] = field(c, "%s.%s" % (path, name), node, value, name, inner)
             if gate is not None and not gate(c, path, out, name):
                 return None
-        if gate is not None and not gate(c, path, out, None):
-            return None
         return self.post(c, path, out, scope) if self.post else out
 
 
@@ -413,7 +420,9 @@ def field(c, path, node, mapping, key, scope):
     A derived default that gives None leaves the value None unchecked (nothing to derive it from); an invalid value
     falls back to the node's fixed default, so one mistake does not cascade.
     """
-    if key in mapping:
+    given = key in mapping and not (isinstance(node.default, Derived) and node.default.when_null
+                                    and mapping[key] in (None, ""))
+    if given:
         value = node.check(c, path, mapping[key], scope)
     else:
         default = node.default_value(scope)
@@ -431,11 +440,17 @@ def rows(node, path, one_of=None):
     A fixed default is given as `code`, a derived one as the words that say how it is derived.
     """
     default = node.default_doc()
-    if default and not isinstance(node.default, Derived):
+    if node.required_doc:
+        default = "required (%s)" % node.required_doc
+    elif default and not isinstance(node.default, Derived):
         default = "`%s`" % default
     elif one_of:
         default = "exactly one of %s" % ", ".join(one_of)
-    elif node.default is None and node.required and isinstance(node, (Str, Matching, Choice, Port, Number)):
+    elif isinstance(node, Dict) and node.optional:
+        default = "absent (off)"
+    elif isinstance(node, List) and node.min_message and not node.default:
+        default = "required (at least one)"
+    elif node.default is None and node.required and isinstance(node, (Str, Matching, Choice, Number, Prefix)):
         default = "required"
     yield path, node.type_doc(), default, node.allowed, node.doc
     if isinstance(node, List):

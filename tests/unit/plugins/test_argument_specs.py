@@ -44,6 +44,11 @@ def test_spec_options_are_the_schema_as_the_sync_script_writes_them(role):
     assert {k: options(role)[k] for k in SPEC_OPTIONS} == SPEC_OPTIONS
 
 
+def test_the_spec_reference_is_the_schema_as_the_sync_script_writes_it():
+    sync = sync_script()
+    assert (ROLES.parent / sync.REFERENCE).read_text() == sync.reference(), "run scripts/sync_schema_docs.py"
+
+
 def test_sync_script_rewrites_a_stale_spec_block():
     sync = sync_script()
     text = (ROLES / "mesh_routing/meta/argument_specs.yml").read_text()

@@ -9,7 +9,7 @@ from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec_schema as schema_of_mesh
 from ansible_collections.eco2.mesh.plugins.module_utils.patterns import DNS1123_LABEL
 from ansible_collections.eco2.mesh.plugins.module_utils.schema import (
-    Bool, Checker, Choice, Derived, Dict, List, Port, Scope, Str, defaults, rows)
+    Bool, Checker, Choice, Derived, Dict, List, Port, Raw, Scope, Str, defaults, rows)
 
 REPO = Path(__file__).resolve().parents[4]
 ITEM = Dict({
@@ -62,9 +62,10 @@ def test_a_keyed_list_leaves_out_a_taken_or_invalid_key_and_shares_names_through
 
 def test_a_keyed_list_claiming_last_checks_the_whole_item_first():
     items = List(Dict({"name": Str(), "port": Port()}), key="name", claim_first=False)
-    out, errors = check(items, [{"name": "a", "port": 1}, {"name": "a", "port": 0}])
+    out, errors = check(items, [{"name": "a", "port": 1}, {"name": "a", "port": 0, "x": 1}])
     assert out == [{"name": "a", "port": 1}]
-    assert errors == ["v[1].port: 0 is not a port number (1-65535)", "v[1].name: 'a' is declared twice"]
+    assert errors == ["v[1].x: unknown key; allowed keys: name, port", "v[1].port: 0 is not a port number (1-65535)",
+                      "v[1].name: 'a' is declared twice"]
 
 
 def test_exactly_one_of_and_the_rules_between_fields():
@@ -114,3 +115,23 @@ def test_every_variable_and_key_is_documented_in_the_reference(variable):
     text = reference.read_text()
     for row in rows(schema_of_mesh.SPEC[variable], variable):
         assert "| `%s` |" % row[0] in text, row[0]
+
+
+def test_a_field_never_hides_the_context_and_null_may_mean_derive_it():
+    section = Dict({
+        "domains": Raw(),  # a field named like a context value
+        "hosts": List(Str(), default=Derived(lambda s: [d + ".example" for d in s.context["domains"]], "derived",
+                                             when_null=True)),
+    })
+    context = {"domains": ["auth", "chat"]}
+    assert check(section, {"domains": {"x": 1}}, context)[0]["hosts"] == ["auth.example", "chat.example"]
+    assert check(section, {"hosts": None}, context)[0]["hosts"] == ["auth.example", "chat.example"]
+    assert check(section, {"hosts": []}, context)[0]["hosts"] == []
+
+
+def test_a_list_claiming_last_claims_only_items_that_passed():
+    items = List(Dict({"name": Str(), "mode": Choice(("a",))}, post=lambda c, p, item, s: item if item["mode"] else None),
+                 key="name", claim_first=False)
+    out, errors = check(items, [{"name": "x", "mode": "b"}, {"name": "x", "mode": "a"}, {"name": "x", "mode": "a"}])
+    assert out == [{"name": "x", "mode": "a"}]
+    assert errors == ["v[0].mode: 'b' is not one of a", "v[2].name: 'x' is declared twice"]
