@@ -11,7 +11,8 @@ author: eco2.mesh maintainers (@eco2-team)
 description:
   - Collects the mesh spec variables that are defined where the lookup runs (C(mesh_zone), C(mesh_domains),
     C(mesh_platform_routes), C(mesh_flows), C(mesh_alb), C(mesh_alb_certificate_arn), C(mesh_gateway), ... - the
-    full list is in the P(eco2.mesh.mesh_spec#filter) filter), then validates and normalises them like that filter.
+    full list, with every nested key, is the collection's C(docs/spec-reference.md)), then validates and normalises
+    them like the P(eco2.mesh.mesh_spec#filter) filter.
   - Saves every role from restating the list of variable names.
   - Fails with every problem, each naming the variable path and its allowed values.
 options: {}

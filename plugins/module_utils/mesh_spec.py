@@ -137,8 +137,6 @@ def build_spec(variables, whole=True):
     gateway["pod_labels"] = var("mesh_gateway_pod_labels")
 
     default_deny = var("mesh_network_policy_default_deny")
-    if "mesh_domains" not in v and whole:
-        c.err("mesh_domains", "is required (a list of {name, namespace, service, port, prefixes})")
     domains = var("mesh_domains")
     context.update(domains=domains, domain_by_name={d["name"]: d for d in domains},
                    port_of={d["name"]: d["port"] for d in domains},

@@ -148,7 +148,7 @@ def _auth_domains(c, path, value, scope):
     out = {}
     for key in value:
         if key not in names:
-            c.err("%s.%s" % (path, key), "unknown key; allowed keys: %s" % ", ".join(sorted(names)))
+            c.err("%s.%s" % (path, key), "unknown key; allowed keys: %s" % (", ".join(sorted(names)) or "(no domains)"))
     for name in names:
         out[name] = AUTH_DOMAIN.check(c, "%s.%s" % (path, name), value.get(name) or {}, scope)
     return out
@@ -486,8 +486,9 @@ SPEC = {
     "mesh_public_hosts": List(HOST, default=Derived(lambda s: s.context["derived_public_hosts"], (
         "api.<zone>, the platform routes' hosts and the domains' hosts without a wildcard"), check=False),
         doc="Override the derived public hosts (Gateway hosts and the ExternalDNS annotation)."),
-    "mesh_domains": List(DOMAIN, key="name", string_key="name", required_doc="at least one",
-                         doc="One entry per business domain."),
+    "mesh_domains": List(DOMAIN, key="name", string_key="name", default=None, required=lambda s: s.context["whole"] and (
+        "is required (a list of {name, namespace, service, port, prefixes})"), required_doc="at least one",
+        doc="One entry per business domain."),
     "mesh_platform_routes": List(PLATFORM_ROUTE, key="name", taken="route_names", default=[
         {"name": "argocd", "namespace": "argocd", "service": "argocd-server", "port": 80},
         {"name": "grafana", "namespace": "grafana", "service": "grafana", "port": 80},

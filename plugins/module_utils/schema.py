@@ -332,6 +332,10 @@ class List(Node):
 
     def check(self, c, path, value, scope):
         if value is None:
+            # only a list whose `required` says so (a function of the scope, or words) must be given
+            required = self.required(scope) if callable(self.required) else None
+            if required:
+                c.err(path, required if isinstance(required, str) else "is required")
             value = []
         if not isinstance(value, list):
             c.err(path, "must be a list")
