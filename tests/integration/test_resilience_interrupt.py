@@ -60,6 +60,7 @@ def writes_of(resource, count):
     def arm(kube, run):
         tail = AuditTail(kube)
         return lambda: tail.count(resource) >= count
+    arm.writes = (resource, count)
     return arm
 
 
@@ -85,16 +86,31 @@ KILL_POINTS = [
 ]
 
 
+def already_written(arm, run_writes):
+    """A kill lands some milliseconds after its point: one module may have gone on into the next point's writes
+    (labelling, then restarting, in one mesh_injection call). Then the next point is passed already."""
+    resource, count = getattr(arm, "writes", (None, 0))
+    return resource is not None and run_writes.count(resource) >= count
+
+
 def test_killed_at_each_point_the_next_run_converges_to_the_uninterrupted_objects(kube, charts, reference):
     helm = HelmState(kube.kubeconfig)
-    left_pending = {}
+    left_pending, passed_by_earlier_kill, skip = {}, [], None
     for point, arm in KILL_POINTS:
+        if point == skip:
+            passed_by_earlier_kill.append(point)
+            continue
+        run_writes = AuditTail(kube)
         run = PlaybookProcess(PLAYBOOK, inventory=INVENTORY, extra_vars=migrate_vars(charts), env=kube.env())
         reached = arm(kube, run)
         run.wait_for(reached, timeout=600, what=point)
         run.kill_tree()
         assert run.tree_pids() == [], point
         left_pending.update(helm.pending())
+        following = KILL_POINTS[[p for p, _ in KILL_POINTS].index(point) + 1:][:1]
+        skip = following[0][0] if following and already_written(following[0][1], run_writes) else None
+    # At most one point is passed by the kill before it; the others each killed a run of their own.
+    assert len(passed_by_earlier_kill) <= 1, passed_by_earlier_kill
     # Each kill inside helm really left its release pending (then the next run recovered it).
     assert left_pending == {r: "pending-install" for r in ("istio-base", "istiod", "istio-ingressgateway")}
 
