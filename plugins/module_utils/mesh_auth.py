@@ -16,10 +16,10 @@ router. A header the client sent itself wins over the cookie.
 """
 from __future__ import annotations
 
-from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import MeshSpecError, managed_labels
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import check_section, managed_labels
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import AUTH_DOMAIN, AUTH_PROVIDER, svc_parts
 from ansible_collections.eco2.mesh.plugins.module_utils.patterns import HTTP_URL_PARTS
-from ansible_collections.eco2.mesh.plugins.module_utils.schema import Checker, Scope, defaults
+from ansible_collections.eco2.mesh.plugins.module_utils.schema import defaults
 
 SECURITY_API = "security.istio.io/v1"
 ENVOY_FILTER_API = "networking.istio.io/v1alpha3"
@@ -88,12 +88,8 @@ def validate_provider(raw, enabled=True):
     """meshConfig.extensionProviders entries for istiod, from `mesh_auth` alone (no domains needed)."""
     if raw is None or not enabled:
         return []
-    c = Checker()
     raw = raw if isinstance(raw, dict) else {}
-    provider = AUTH_PROVIDER.check(c, "mesh_auth.provider", raw.get("provider") or {}, Scope({}))
-    if c.errors:
-        raise MeshSpecError(c.errors)
-    return [extension_provider(provider)]
+    return [extension_provider(check_section(AUTH_PROVIDER, "mesh_auth.provider", raw.get("provider") or {}))]
 
 
 def extension_provider(provider):

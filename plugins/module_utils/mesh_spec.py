@@ -109,6 +109,16 @@ def gateway_hosts(public, gateway, alb, health_route):
     return unique_in_order(hosts)
 
 
+def check_section(node, path, value):
+    """One section checked on its own (no context: what it reads of the rest of the spec must not matter).
+    Raises MeshSpecError."""
+    c = Checker()
+    checked = node.check(c, path, value, Scope({}))
+    if c.errors:
+        raise MeshSpecError(c.errors)
+    return checked
+
+
 def build_spec(variables, whole=True):
     """Validate and normalise the mesh inventory variables against the schema. Raises MeshSpecError.
 
@@ -150,8 +160,8 @@ def build_spec(variables, whole=True):
     if "mesh_alb_certificate_arn" in v:
         alb["certificate_arn"] = v["mesh_alb_certificate_arn"]
     if any("HTTPS" in listener for listener in alb["listen_ports"]) or alb["certificate_arn"] is not None:
-        alb["certificate_arn"] = field(c, "mesh_alb_certificate_arn", SPEC["mesh_alb_certificate_arn"],
-                                       {"arn": alb["certificate_arn"]}, "arn", scope)
+        certificate = SPEC["mesh_alb_certificate_arn"]
+        alb["certificate_arn"] = certificate.check(c, "mesh_alb_certificate_arn", alb["certificate_arn"], scope)
     health_route = var("mesh_health_check_route")
     external_dns = var("mesh_external_dns")
 

@@ -85,12 +85,17 @@ def _provider_post(c, path, p, scope):
     return p
 
 
+_GATEWAY_PROTOCOL = Choice(GATEWAY_PROTOCOLS)
+_LISTENER_PROTOCOL = Choice(LISTENER_PROTOCOLS)
+_PORT = Port()
+
+
 def _gateway_protocol(c, path, value, scope):
     if value in GATEWAY_TLS_PROTOCOLS:
         c.err(path, "%r needs TLS settings, which the generated Gateway does not carry (TLS ends at the ALB); use one "
               "of %s" % (value, ", ".join(GATEWAY_PROTOCOLS)))
         return None
-    return Choice(GATEWAY_PROTOCOLS).check(c, path, value, scope)
+    return _GATEWAY_PROTOCOL.check(c, path, value, scope)
 
 
 def _listener(c, path, value, scope):
@@ -98,8 +103,8 @@ def _listener(c, path, value, scope):
         c.err(path, "must be a one-key mapping like {HTTPS: 443}")
         return None
     (proto, port), = value.items()
-    known = Choice(LISTENER_PROTOCOLS).check(c, path, proto, scope)
-    Port().check(c, "%s.%s" % (path, proto), port, scope)
+    known = _LISTENER_PROTOCOL.check(c, path, proto, scope)
+    _PORT.check(c, "%s.%s" % (path, proto), port, scope)
     # kept with a bad port: an HTTPS listener still requires the certificate
     return {proto: port} if known else None
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import MeshSpecError, managed_labels
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import check_section, managed_labels
 from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec_schema import TRACING
-from ansible_collections.eco2.mesh.plugins.module_utils.schema import Checker, Scope
 
 BUNDLE = "mtls-telemetry"
 TELEMETRY_API = "telemetry.istio.io/v1"
@@ -61,11 +60,7 @@ def validate_provider(raw, enabled=True):
     """meshConfig.extensionProviders entries for istiod, from `mesh_telemetry` alone."""
     if not isinstance(raw, dict) or not enabled or raw.get("tracing") is None:
         return []
-    c = Checker()
-    tracing = TRACING.check(c, "mesh_telemetry.tracing", raw["tracing"], Scope({}))
-    if c.errors:
-        raise MeshSpecError(c.errors)
-    return [extension_provider(_service(tracing))]
+    return [extension_provider(_service(check_section(TRACING, "mesh_telemetry.tracing", raw["tracing"])))]
 
 
 # -- objects -----------------------------------------------------------------------

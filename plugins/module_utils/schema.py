@@ -100,7 +100,7 @@ class Node:
     def default_doc(self):
         if isinstance(self.default, Derived):
             return self.default.doc
-        if self.default is None or (self.default in ({}, []) and not isinstance(self, (Dict, List))):
+        if self.default is None or (self.default in ({}, []) and not isinstance(self, List)):
             return ""
         return _yaml_text(self.default)
 
@@ -259,15 +259,12 @@ class Labels(Node):
         return out
 
 
-class Prefix(Node):
-    kind = "str"
-    allowed = "a path starting with /"
+class Prefix(Matching):
+    """A URI path prefix."""
 
-    def check(self, c, path, value, scope):
-        if not isinstance(value, str) or not value.startswith("/"):
-            c.err(path, "%s must be a URI path prefix starting with '/'" % fmt(value))
-            return None
-        return value
+    def __init__(self, **kw):
+        super().__init__(None, "%r must be a URI path prefix starting with '/'", "a path starting with /",
+                         accept=lambda value: value.startswith("/"), **kw)
 
 
 class Either(Node):
@@ -454,7 +451,7 @@ def rows(node, path, one_of=None):
         default = "absent (off)"
     elif isinstance(node, List) and node.min_message and not node.default:
         default = "required (at least one)"
-    elif node.default is None and node.required and isinstance(node, (Str, Matching, Choice, Number, Prefix)):
+    elif node.default is None and node.required and isinstance(node, (Str, Matching, Choice, Number)):
         default = "required"
     yield path, node.type_doc(), default, node.allowed, node.doc
     if isinstance(node, List):

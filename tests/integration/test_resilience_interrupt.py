@@ -96,7 +96,7 @@ def already_written(arm, run_writes):
 def test_killed_at_each_point_the_next_run_converges_to_the_uninterrupted_objects(kube, charts, reference):
     helm = HelmState(kube.kubeconfig)
     left_pending, passed_by_earlier_kill, skip = {}, [], None
-    for point, arm in KILL_POINTS:
+    for index, (point, arm) in enumerate(KILL_POINTS):
         if point == skip:
             passed_by_earlier_kill.append(point)
             continue
@@ -107,7 +107,7 @@ def test_killed_at_each_point_the_next_run_converges_to_the_uninterrupted_object
         run.kill_tree()
         assert run.tree_pids() == [], point
         left_pending.update(helm.pending())
-        following = KILL_POINTS[[p for p, _ in KILL_POINTS].index(point) + 1:][:1]
+        following = KILL_POINTS[index + 1:index + 2]
         skip = following[0][0] if following and already_written(following[0][1], run_writes) else None
     # At most one point is passed by the kill before it; the others each killed a run of their own.
     assert len(passed_by_earlier_kill) <= 1, passed_by_earlier_kill
