@@ -5,6 +5,9 @@
 helm), uninstalling, or failed (an install or upgrade that did not complete).
 
 `plan_recovery` decides from the release history alone (pure); `HelmCli` runs the helm commands.
+`up_to_date` tells, from the same history and the release's values, whether an upgrade would change
+anything, as kubernetes.core.helm decides it (chart name-version and user-supplied values), so a run
+with nothing to change does not start that module at all.
 """
 from __future__ import annotations
 
@@ -36,6 +39,14 @@ def plan_recovery(history, include_failed=False):
         plan["to_revision"] = int(good[-1]["revision"])
         plan["to_chart"] = good[-1].get("chart", "")
     return plan
+
+
+def up_to_date(history, chart, values_deployed, values_wanted):
+    """True when the newest revision is deployed from `chart` ("<name>-<version>") with exactly these values."""
+    if not history or not chart:
+        return False
+    last = max(history, key=lambda r: int(r["revision"]))
+    return last["status"] == "deployed" and last.get("chart") == chart and (values_deployed or {}) == (values_wanted or {})
 
 
 def describe(name, namespace, plan):
@@ -76,6 +87,10 @@ class HelmCli:
                 return []
             raise
         return json.loads(out or "[]")
+
+    def values(self, name, namespace):
+        """The user-supplied values of the release's newest revision (what `helm upgrade` was given)."""
+        return json.loads(self.run("get", "values", name, "--namespace", namespace, "--output", "json") or "null") or {}
 
     def apply(self, name, namespace, plan, timeout):
         if plan["action"] == "rollback":

@@ -17,6 +17,9 @@ description:
   - With O(include_failed=true) a C(failed) newest revision is handled the same way (an install or upgrade
     that failed is rolled back, or the failed first install removed), like C(helm --atomic).
   - Does nothing, and writes nothing, when the release is absent or its newest revision is deployed.
+  - With O(chart), also tells whether the release is already up to date (RV(up_to_date)): its newest revision
+    is deployed from that chart and version with exactly O(values), so C(kubernetes.core.helm) would change
+    nothing and need not run.
   - Stops (with the helm command it started) when the ansible-playbook that started it is killed.
 author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
@@ -41,6 +44,15 @@ options:
   binary_path:
     description: The helm binary. Defaults to C(helm) on E(PATH).
     type: path
+  chart:
+    description:
+      - The chart the release should run, as C(helm history) shows it, C(<name>-<version>) (for example
+        C(istiod-1.24.2)). Without it RV(up_to_date) is false.
+    type: str
+  values:
+    description: The values the release should run with (compared with C(helm get values)).
+    type: dict
+    default: {}
 attributes:
   check_mode:
     support: full
@@ -71,6 +83,13 @@ recovered:
   type: dict
   sample: {"status": "pending-upgrade", "revision": 3, "chart": "istiod-1.24.2", "action": "rollback",
            "to_revision": 2, "to_chart": "istiod-1.24.1"}
+up_to_date:
+  description:
+    - The newest revision is deployed from O(chart) with exactly O(values), and nothing was recovered.
+    - Always false without O(chart).
+  returned: always
+  type: bool
+  sample: true
 report:
   description: The same as readable lines.
   returned: always
@@ -82,7 +101,7 @@ report:
 import shutil
 
 from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
-from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import HelmCli, HelmError, describe, plan_recovery
+from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import HelmCli, HelmError, describe, plan_recovery, up_to_date
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import cluster_access, kube_module
 
 
@@ -93,6 +112,8 @@ def main():
         include_failed=dict(type="bool", default=False),
         wait_timeout=dict(type="str", default="5m"),
         binary_path=dict(type="path"),
+        chart=dict(type="str"),
+        values=dict(type="dict", default={}),
     )
     module = kube_module(argument_spec)
     controller_watch.watch()
@@ -105,14 +126,18 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     helm = HelmCli(binary, module.run_command, kubeconfig=kubeconfig, context=context)
+    current = False
     try:
-        plan = plan_recovery(helm.history(p["name"], p["namespace"]), include_failed=p["include_failed"])
+        history = helm.history(p["name"], p["namespace"])
+        plan = plan_recovery(history, include_failed=p["include_failed"])
         if plan and not module.check_mode:
             helm.apply(p["name"], p["namespace"], plan, p["wait_timeout"])
+        if not plan and p["chart"] and history:
+            current = up_to_date(history, p["chart"], helm.values(p["name"], p["namespace"]), p["values"])
     except HelmError as err:
         module.fail_json(msg="Recovering release %s/%s: %s" % (p["namespace"], p["name"], err))
     report = [describe(p["name"], p["namespace"], plan)] if plan else []
-    module.exit_json(changed=bool(plan), recovered=plan or {}, report=report)
+    module.exit_json(changed=bool(plan), recovered=plan or {}, report=report, up_to_date=current)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import describe, plan_recovery
+from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import describe, plan_recovery, up_to_date
 
 
 def rev(n, status, chart="istiod-1.24.2"):
@@ -48,3 +48,30 @@ def test_failed_only_with_include_failed():
 
 def test_uninstalling_is_finished():
     assert plan_recovery([rev(1, "superseded"), rev(2, "uninstalling")])["action"] == "uninstall"
+
+
+VALUES = {"pilot": {"nodeSelector": {"role": "control-plane"}}, "meshConfig": {"accessLogFile": "/dev/stdout"}}
+
+
+def test_up_to_date_when_the_newest_revision_is_deployed_from_that_chart_with_those_values():
+    history = [rev(2, "deployed"), rev(1, "superseded", "istiod-1.24.0")]
+    assert up_to_date(history, "istiod-1.24.2", dict(VALUES), VALUES)
+
+
+@pytest.mark.parametrize("history, chart, deployed, why", [
+    ([], "istiod-1.24.2", VALUES, "not installed"),
+    ([rev(1, "deployed")], None, VALUES, "no chart to compare with"),
+    ([rev(1, "deployed")], "istiod-1.24.3", VALUES, "another chart version"),
+    ([rev(1, "deployed", "base-1.24.2")], "istiod-1.24.2", VALUES, "another chart"),
+    ([rev(1, "deployed")], "istiod-1.24.2", {"pilot": {"nodeSelector": {"role": "infra"}}, "meshConfig": {"accessLogFile": "/dev/stdout"}},
+     "a value differs"),
+    ([rev(1, "deployed")], "istiod-1.24.2", {}, "values missing"),
+    ([rev(1, "deployed"), rev(2, "failed")], "istiod-1.24.2", VALUES, "the newest revision failed"),
+    ([rev(1, "superseded"), rev(2, "pending-upgrade")], "istiod-1.24.2", VALUES, "an upgrade is pending"),
+])
+def test_not_up_to_date(history, chart, deployed, why):
+    assert not up_to_date(history, chart, deployed, VALUES), why
+
+
+def test_no_values_is_the_empty_mapping():
+    assert up_to_date([rev(1, "deployed")], "istiod-1.24.2", None, {})

@@ -1,0 +1,87 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: eco2.mesh contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mesh_info
+short_description: Read the objects of one kind with one list request
+version_added: 0.1.0
+description:
+  - Lists the objects of one kind, in one namespace or in all, with a single request, optionally keeping
+    only some names. Returns them as C(kubernetes.core.k8s_info) does, in RV(resources).
+  - A kind the API server does not serve (its CRD absent) gives no objects, not an error.
+  - Runs inside the Ansible worker when the task runs on the controller (no Python process per task), which
+    is why the roles read with it rather than with C(kubernetes.core.k8s_info).
+author: eco2.mesh maintainers (@eco2-team)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - eco2.mesh.read_only
+options:
+  api_version:
+    description: API group and version of the kind, for example V(networking.k8s.io/v1).
+    type: str
+    required: true
+  kind:
+    description: The kind, for example V(NetworkPolicy).
+    type: str
+    required: true
+  namespace:
+    description: Only this namespace (namespaced kinds). Default, every namespace.
+    type: str
+  names:
+    description: Only the objects with these names (all when empty).
+    type: list
+    elements: str
+    default: []
+"""
+
+EXAMPLES = r"""
+- name: Read every NetworkPolicy of the cluster
+  eco2.mesh.mesh_info:
+    api_version: networking.k8s.io/v1
+    kind: NetworkPolicy
+  register: policies
+
+- name: Look for the Prometheus Operator CRDs
+  eco2.mesh.mesh_info:
+    api_version: apiextensions.k8s.io/v1
+    kind: CustomResourceDefinition
+    names: [podmonitors.monitoring.coreos.com, servicemonitors.monitoring.coreos.com]
+  register: crds
+"""
+
+RETURN = r"""
+resources:
+  description: The objects found, sorted by namespace and name.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module, kube_module
+
+
+def main():
+    argument_spec = dict(
+        api_version=dict(type="str", required=True),
+        kind=dict(type="str", required=True),
+        namespace=dict(type="str"),
+        names=dict(type="list", elements="str", default=[]),
+    )
+    module = kube_module(argument_spec)
+    p = module.params
+    kube = client_from_module(module)
+    try:
+        items = kube.list_objects(p["api_version"], p["kind"], namespace=p["namespace"])
+    except Exception as exc:  # the client raises many types; each is the API server's answer
+        module.fail_json(msg="Cannot list %s %s: %s" % (p["api_version"], p["kind"], exc))
+    wanted = set(p["names"])
+    items = [i for i in items if not wanted or (i.get("metadata") or {}).get("name") in wanted]
+    items.sort(key=lambda i: ((i["metadata"].get("namespace") or ""), i["metadata"].get("name") or ""))
+    module.exit_json(changed=False, resources=items)
+
+
+if __name__ == "__main__":
+    main()
