@@ -167,6 +167,10 @@ def start_guard(interval=0.5, grace=5.0):
         return controller[0]
     try:
         os.setsid()
+        # Run inside an Ansible worker (plugin_utils.in_worker), this process inherited the worker's handlers,
+        # which on SIGTERM signal the worker's process group: the guard must just end.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
         if os.fork():
             os._exit(0)
         null = os.open(os.devnull, os.O_RDWR)

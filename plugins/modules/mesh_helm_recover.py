@@ -17,9 +17,9 @@ description:
   - With O(include_failed=true) a C(failed) newest revision is handled the same way (an install or upgrade
     that failed is rolled back, or the failed first install removed), like C(helm --atomic).
   - Does nothing, and writes nothing, when the release is absent or its newest revision is deployed.
-  - With O(chart), also tells whether the release is already up to date (RV(up_to_date)): its newest revision
-    is deployed from that chart and version with exactly O(values), so C(kubernetes.core.helm) would change
-    nothing and need not run.
+  - With O(chart), also tells whether the release is already up to date (RV(up_to_date)) - its newest revision
+    is deployed from that chart and version with exactly O(values) - so that C(kubernetes.core.helm), which
+    would change nothing, need not run.
   - Stops (with the helm command it started) when the ansible-playbook that started it is killed.
 author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:
