@@ -11,12 +11,14 @@ once it is gone, kills the commands it started (helm) and exits.
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
 import time
 
 CHECK_INTERVAL = 1.0
+_WATCHED = {}  # pid -> the controller its watch thread watches
 
 
 def _stat(pid):
@@ -62,7 +64,9 @@ def watch(interval=CHECK_INTERVAL, on_lost=None, grace=5.0):
     """Start a daemon thread that ends this process when the controller dies, after stopping the commands
     it started deepest first (see stop_deepest_first; this process goes on reading their output meanwhile).
     Returns the controller found, or None (not under ansible: nothing to watch)."""
-    controller = find_controller()
+    if os.getpid() in _WATCHED:  # in a worker, every loop item or retry of a task calls it again
+        return _WATCHED[os.getpid()]
+    controller = _WATCHED[os.getpid()] = find_controller()
     if controller is None or not os.path.isdir("/proc"):
         return None
 
@@ -173,6 +177,7 @@ def start_guard(interval=0.5, grace=5.0):
             signal.signal(sig, signal.SIG_DFL)
         if os.fork():
             os._exit(0)
+        gc.freeze()  # forked from a worker, it shares ansible-playbook's heap: the collector must not copy it
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)

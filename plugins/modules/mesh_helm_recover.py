@@ -19,7 +19,9 @@ description:
   - Does nothing, and writes nothing, when the release is absent or its newest revision is deployed.
   - With O(chart), also tells whether the release is already up to date (RV(up_to_date)) - its newest revision
     is deployed from that chart and version with exactly O(values) - so that C(kubernetes.core.helm), which
-    would change nothing, need not run.
+    would change nothing, need not run. That is the decision C(kubernetes.core.helm) makes without the helm-diff
+    plugin; give O(chart) only for a chart from a repository, where a name and version stand for one content
+    (a chart directory may change without a new version).
   - Stops (with the helm command it started) when the ansible-playbook that started it is killed.
 author: eco2.mesh maintainers (@eco2-team)
 extends_documentation_fragment:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: mesh_info
-short_description: Read the objects of one kind with one list request
+short_description: Read the objects of one kind (one list request), or some of them by name
 version_added: 0.1.0
 description:
-  - Lists the objects of one kind, in one namespace or in all, with a single request, optionally keeping
-    only some names. Returns them as C(kubernetes.core.k8s_info) does, in RV(resources).
+  - Lists the objects of one kind, in one namespace or in all, with a single request; or, given O(names),
+    reads those objects (one request each). Returns them as C(kubernetes.core.k8s_info) does, in RV(resources).
   - A kind the API server does not serve (its CRD absent) gives no objects, not an error.
   - Runs inside the Ansible worker when the task runs on the controller (no Python process per task), which
     is why the roles read with it rather than with C(kubernetes.core.k8s_info).
@@ -31,7 +31,9 @@ options:
     description: Only this namespace (namespaced kinds). Default, every namespace.
     type: str
   names:
-    description: Only the objects with these names (all when empty).
+    description:
+      - Only the objects with these names (all when empty); a name not found is left out.
+      - For a namespaced kind, with O(namespace).
     type: list
     elements: str
     default: []
@@ -62,6 +64,19 @@ resources:
 
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module, kube_module
 
+try:
+    from kubernetes.dynamic.exceptions import ResourceNotFoundError
+except ImportError:
+    ResourceNotFoundError = LookupError  # kube_module reports the missing library
+
+
+def served(kube, api_version, kind):
+    """"namespaced", "cluster", or None when the API server does not serve the kind."""
+    try:
+        return "namespaced" if kube.resource(api_version, kind).namespaced else "cluster"
+    except ResourceNotFoundError:
+        return None
+
 
 def main():
     argument_spec = dict(
@@ -74,11 +89,15 @@ def main():
     p = module.params
     kube = client_from_module(module)
     try:
-        items = kube.list_objects(p["api_version"], p["kind"], namespace=p["namespace"])
+        if p["names"] and not p["namespace"] and served(kube, p["api_version"], p["kind"]) == "namespaced":
+            module.fail_json(msg="names: %s is namespaced; set namespace to read objects by name" % p["kind"])
+        if p["names"]:  # a GET each, as k8s_info does for a name (needs only `get`); absent ones are left out
+            found = (kube.get_object(p["api_version"], p["kind"], name, namespace=p["namespace"]) for name in p["names"])
+            items = [dict(i, apiVersion=p["api_version"], kind=p["kind"]) for i in found if i]
+        else:
+            items = kube.list_objects(p["api_version"], p["kind"], namespace=p["namespace"])
     except Exception as exc:  # the client raises many types; each is the API server's answer
-        module.fail_json(msg="Cannot list %s %s: %s" % (p["api_version"], p["kind"], exc))
-    wanted = set(p["names"])
-    items = [i for i in items if not wanted or (i.get("metadata") or {}).get("name") in wanted]
+        module.fail_json(msg="Cannot read %s %s: %s" % (p["api_version"], p["kind"], exc))
     items.sort(key=lambda i: ((i["metadata"].get("namespace") or ""), i["metadata"].get("name") or ""))
     module.exit_json(changed=False, resources=items)
 

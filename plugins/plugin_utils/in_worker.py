@@ -27,10 +27,11 @@ from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-try:  # ansible-core 2.19+ (serialization profiles); older ones run the module as a process
+try:  # the module and result API of ansible-core 2.21; older ones run the module as a process
+    from ansible._internal._task import UnifiedTaskResult
     from ansible.module_utils._internal._ansiballz import _loader as ansiballz_loader
     from ansible.module_utils.common.json import Direction, get_module_encoder
-    SUPPORTED = True
+    SUPPORTED = all(hasattr(UnifiedTaskResult, name) for name in ("remove_internal_keys", "as_result_dict"))
 except ImportError:
     SUPPORTED = False
 
@@ -96,8 +97,9 @@ class InWorkerModule(ActionBase):
         basic._ANSIBLE_PROFILE = PROFILE
         module_warnings._global_warnings.clear()
         module_warnings._global_deprecations.clear()
-        stdout, rc = io.StringIO(), 0
-        with contextlib.redirect_stdout(stdout):
+        # What a library prints to stderr (urllib3's retry warnings) is the module's stderr, as in a process.
+        stdout, stderr, rc = io.StringIO(), io.StringIO(), 0
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
                 try:
                     self.module_main()
@@ -106,6 +108,6 @@ class InWorkerModule(ActionBase):
                     ansiballz_loader._handle_exception(exc, PROFILE)
             except SystemExit as exc:
                 rc = _exit_code(exc)
-        utr = self._parse_returned_data(dict(stdout=stdout.getvalue(), stderr="", rc=rc), PROFILE)
+        utr = self._parse_returned_data(dict(stdout=stdout.getvalue(), stderr=stderr.getvalue(), rc=rc), PROFILE)
         utr.remove_internal_keys()
         return utr.as_result_dict(for_round_trip=True)

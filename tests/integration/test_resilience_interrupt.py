@@ -141,19 +141,28 @@ SLOW_WAIT_PLAY = """
 """
 
 
-def test_killing_ansible_playbook_alone_leaves_no_module_running(kube, tmp_path):
+def _waiting(run, in_worker):
+    """The wait is under way: in its module process, or (in the worker) in the worker that runs the task."""
+    if in_worker:
+        return run.saw("TASK [Wait until every pod runs with a ready sidecar]") and len(run.tree_pids()) > 1
+    return any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids())
+
+
+@pytest.mark.parametrize("in_worker", [False, True], ids=["module-process", "in-worker"])
+def test_killing_ansible_playbook_alone_leaves_no_module_running(kube, tmp_path, in_worker):
     # scan's pods run without a sidecar (injection is not on for this check): the wait would last 300 s.
     play = tmp_path / "wait.yml"
     play.write_text(SLOW_WAIT_PLAY)
     kube.kubectl("label", "namespace", "scan", "istio-injection-", "istio.io/rev-")
     kube.kubectl("rollout", "restart", "deployment", "-n", "scan")
     try:
-        run = PlaybookProcess(str(play), env=kube.env())
-        run.wait_for(lambda: any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids()),
-                     timeout=120, what="the waiting module process")
+        run = PlaybookProcess(str(play), extra_vars={"mesh_module_in_worker": in_worker}, env=kube.env())
+        run.wait_for(lambda: _waiting(run, in_worker), timeout=120, what="the waiting module")
         time.sleep(5)  # past the module's start-up (its watch starts right after the arguments are parsed)
-        assert any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids())  # still waiting
-        started = {p: start_time(p) for p in run.tree_pids() if p != run.proc.pid}  # worker, module, its shell
+        assert _waiting(run, in_worker) and not run.saw("ok: [localhost]")  # still waiting
+        # Which way it runs: a module process only when not in the worker.
+        assert any("AnsiballZ_mesh_sidecar_status" in cmdline(p) for p in run.tree_pids()) is not in_worker
+        started = {p: start_time(p) for p in run.tree_pids() if p != run.proc.pid}  # worker (module, its shell)
         run.kill_controller()
         assert outliving(started) == {}
     finally:
