@@ -1,0 +1,27 @@
+"""Every module has its action plugin, which runs that module's main() in the worker (plugin_utils.in_worker)."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.eco2.mesh.plugins.plugin_utils.in_worker import InWorkerModule
+
+PLUGINS = Path(__file__).resolve().parents[3] / "plugins"
+MODULES = sorted(p.stem for p in (PLUGINS / "modules").glob("*.py") if p.stem != "__init__")
+# Modules whose action plugin does more than run the module (they gather controller-side data themselves).
+OWN_ACTION = {"mesh_validate"}
+
+
+def test_every_module_has_an_action_plugin():
+    assert [m for m in MODULES if not (PLUGINS / "action" / (m + ".py")).exists()] == []
+    assert sorted(p.stem for p in (PLUGINS / "action").glob("*.py") if p.stem != "__init__") == MODULES
+
+
+@pytest.mark.parametrize("name", [m for m in MODULES if m not in OWN_ACTION])
+def test_the_action_plugin_runs_its_own_module(name):
+    action = importlib.import_module("ansible_collections.eco2.mesh.plugins.action." + name).ActionModule
+    module = importlib.import_module("ansible_collections.eco2.mesh.plugins.modules." + name)
+    assert issubclass(action, InWorkerModule)
+    assert action.module_main is module.main
