@@ -16,6 +16,7 @@ host whose interpreter is not the controller's, or mesh_module_in_worker false) 
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
@@ -43,6 +44,33 @@ SWITCH = "mesh_module_in_worker"
 def _same_interpreter(path):
     # Not realpath: a virtualenv's python is a symlink to a base interpreter without the venv's packages.
     return isinstance(path, str) and os.path.normpath(os.path.abspath(path)) == os.path.normpath(os.path.abspath(sys.executable))
+
+
+@contextlib.contextmanager
+def exit_functions():
+    """Run what the module registers with atexit once it is done, as its process's exit would.
+
+    The worker ends with os._exit, which runs no exit function: the kubernetes client writes a kubeconfig's
+    embedded client key to a temporary file and removes it only at exit. Exit functions registered before
+    (ansible-playbook's own, inherited by the fork) are not the module's and are left alone.
+    """
+    registered = []
+    real = atexit.register
+
+    def register(func, *args, **kwargs):
+        registered.append((func, args, kwargs))
+        return func
+
+    atexit.register = register
+    try:
+        yield
+    finally:
+        atexit.register = real
+        for func, args, kwargs in reversed(registered):
+            try:
+                func(*args, **kwargs)
+            except Exception:  # pylint: disable=broad-except  # at exit, an error is printed and ignored
+                pass
 
 
 def _exit_code(exc):
@@ -99,7 +127,7 @@ class InWorkerModule(ActionBase):
         module_warnings._global_deprecations.clear()
         # What a library prints to stderr (urllib3's retry warnings) is the module's stderr, as in a process.
         stdout, stderr, rc = io.StringIO(), io.StringIO(), 0
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        with exit_functions(), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
                 try:
                     self.module_main()

@@ -25,3 +25,20 @@ def test_the_action_plugin_runs_its_own_module(name):
     module = importlib.import_module("ansible_collections.eco2.mesh.plugins.modules." + name)
     assert issubclass(action, InWorkerModule)
     assert action.module_main is module.main
+
+
+def test_exit_functions_the_module_registers_run_when_it_is_done_and_no_others():
+    import atexit
+    from ansible_collections.eco2.mesh.plugins.plugin_utils.in_worker import exit_functions
+    ran = []
+    before = atexit.register
+    with exit_functions():
+        atexit.register(ran.append, "first")
+        atexit.register(ran.append, "second")
+        assert ran == []  # not before the module is done
+    assert ran == ["second", "first"]  # last registered first, as at exit
+    assert atexit.register is before
+    with exit_functions():
+        atexit.register(lambda: 1 / 0)  # an error at exit is ignored, as at exit
+        atexit.register(ran.append, "third")
+    assert ran == ["second", "first", "third"]
