@@ -14,6 +14,10 @@ REPO = Path(__file__).resolve().parents[1]
 ECO2_INVENTORY = REPO / "inventory/local"
 MESH_VARS = Path("group_vars/all/mesh.yml")
 FLOW_PORT = 8000
+# Generated sizes get worker nodes as they grow (the Eco² cluster's 24 nodes hold about 380 meshed pods):
+# one t3.2xlarge (8 CPUs, 110 pods) per this many domains, room for their sidecars' CPU requests.
+DOMAINS_PER_BENCH_WORKER = 50
+BENCH_WORKER_TYPE = "t3.2xlarge"
 
 
 def eco2_spec() -> dict:
@@ -52,7 +56,18 @@ def inventory_for(size: int, dest: Path) -> tuple[Path, dict]:
         shutil.rmtree(target)
     shutil.copytree(ECO2_INVENTORY, target, symlinks=False)  # the shared group_vars links become files
     (target / MESH_VARS).write_text("---\n" + yaml.safe_dump(spec, sort_keys=False))
+    with open(target / "hosts", "a") as hosts:
+        hosts.write(bench_workers(-(-size // DOMAINS_PER_BENCH_WORKER)))
     return target, spec
+
+
+def bench_workers(count: int) -> str:
+    """Inventory lines for `count` more workers (group bench_workers, a child of workers); examples, never dialled."""
+    lines = ["", "# Added by the benchmark: room for the generated domains' pods", "[bench_workers]"]
+    lines += ["k8s-worker-bench-%03d ansible_host=203.0.113.%d private_ip=10.0.4.%d workload=worker-bench "
+              "worker_type=cpu-bound instance_type=%s phase=4" % (i, 100 + i % 100, 10 + i, BENCH_WORKER_TYPE)
+              for i in range(1, count + 1)]
+    return "\n".join(lines + ["", "[workers:children]", "bench_workers", ""])
 
 
 def seed_objects(spec: dict, node_domains: set[str] | frozenset = frozenset()) -> list[dict]:

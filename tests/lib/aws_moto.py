@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 from tests.lib.ansible_run import REPO, VENV_BIN
+from tests.lib.ports import free_port
 
 REGION = "ap-northeast-2"
 FAKE_ACCESS_KEY = "AKIAMOTOTESTINGKEY01"
@@ -46,12 +46,6 @@ def aws_env(endpoint_url: str | None = None) -> dict:
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url
     return env
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class MotoServer:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
-import socket
 import ssl
 import subprocess
 import threading
@@ -24,15 +23,10 @@ from urllib.parse import urlparse
 import yaml
 
 from tests.lib.ansible_run import TOOLS_BIN
+from tests.lib.ports import free_port
 
 LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never an http_proxy from the environment
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kubeconfig_via(kube, server: str, path: Path) -> Path:

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+from .. import ports as loopback_ports
 from . import files, nodes, pki
 from .egress import EgressProxy
 from .istiod import LocalIstiod
@@ -31,18 +31,6 @@ WEBHOOK_PORTS = (443, 15017)
 KUBELET_PORT = 10250
 
 
-def free_ports(count: int) -> list[int]:
-    socks, ports = [], []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
-
-
 class Supervisor:
     def __init__(self, state: Path, inventory: str | None):
         self.state = state.resolve()
@@ -54,7 +42,7 @@ class Supervisor:
         self.pki = self.state / "pki"
         self.log = open(self.state / "logs/supervisor.log", "a", buffering=1)
         names = ("etcd", "etcd_peer", "apiserver", "kwok", "http", "webhook", "grpc", "xds", "monitoring")
-        self.ports = dict(zip(names, free_ports(len(names))))
+        self.ports = dict(zip(names, loopback_ports.free_ports(len(names))))
         # A unix socket path must stay under 108 bytes; the state dir may be deep in pytest's tmp.
         self.sockdir = tempfile.mkdtemp(prefix="lc-", dir="/tmp")
         self.server = "https://127.0.0.1:%d" % self.ports["apiserver"]

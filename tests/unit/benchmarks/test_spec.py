@@ -45,8 +45,24 @@ def test_generated_inventory_is_a_copy_of_local_with_the_generated_spec(tmp_path
     written = yaml.safe_load((inventory / spec.MESH_VARS).read_text())
     assert written == mesh and len(written["mesh_domains"]) == 12
     assert not (inventory / spec.MESH_VARS).is_symlink()
-    assert (inventory / "hosts").read_text() == (spec.ECO2_INVENTORY / "hosts").read_text()
+    hosts = (inventory / "hosts").read_text()
+    assert hosts.startswith((spec.ECO2_INVENTORY / "hosts").read_text())
     assert (inventory / "group_vars/all/local.yml").is_file()
+
+
+@pytest.mark.parametrize("size, workers", [(12, 1), (50, 1), (51, 2), (500, 10)])
+def test_generated_inventory_adds_a_worker_node_per_50_domains(tmp_path, size, workers):
+    from tests.lib.localcluster import nodes
+
+    inventory, _ = spec.inventory_for(size, tmp_path)
+    local = {name for name, _ in nodes.load_host_vars(str(spec.ECO2_INVENTORY))}
+    added = {name: hv for name, hv in nodes.load_host_vars(str(inventory)) if name not in local}
+    assert len(added) == workers
+    assert all(hv["instance_type"] == "t3.2xlarge" for hv in added.values())
+    # They are workers: the workers' node profile (labels, taint) applies to them.
+    assert all(hv["node_profile_labels"]["role"] == "worker" and hv["node_profile_taints"][0]["value"] == "worker-bench"
+               for hv in added.values())
+    assert len({hv["private_ip"] for hv in added.values()}) == workers
 
 
 def test_seed_pins_domains_that_have_a_node_and_tolerates_elsewhere():
