@@ -45,7 +45,8 @@ def _expand(path):
 def _jwt_rule(item):
     rule = {"issuer": item["issuer"], "jwks_uri": item["jwks_uri"],
             "forward_original_token": item["forward_original_token"],
-            "audiences": [a for a in item["audiences"] if isinstance(a, str)], "jwks_service": None}
+            "audiences": [a for a in item["audiences"] if isinstance(a, str)], "jwks_service": None,
+            "from_headers": item["from_headers"], "from_cookies": item["from_cookies"]}
     if rule["jwks_uri"]:
         m = HTTP_URL_PARTS.match(rule["jwks_uri"])
         parts = svc_parts(m.group(1))
@@ -120,6 +121,11 @@ def request_authentication(spec):
         rule = {"issuer": r["issuer"], "jwksUri": r["jwks_uri"], "forwardOriginalToken": r["forward_original_token"]}
         if r["audiences"]:
             rule["audiences"] = list(r["audiences"])
+        if r["from_headers"]:
+            rule["fromHeaders"] = [dict({"name": h["name"]}, **({"prefix": h["prefix"]} if h["prefix"] else {}))
+                                   for h in r["from_headers"]]
+        if r["from_cookies"]:
+            rule["fromCookies"] = list(r["from_cookies"])
         rules.append(rule)
     return _gateway_object(spec, SECURITY_API, "RequestAuthentication", "request_authentication",
                            {"selector": {"matchLabels": dict(gw["selector"])}, "jwtRules": rules})

@@ -372,22 +372,26 @@ AUTH_PROVIDER = Dict({
     "pod_labels": Labels(doc="The auth server's pods, for the NetworkPolicies (default the namespace's)."),
 }, post=_provider_post)
 
+ONE_LINE = {"message": "%r must be a one-line string without quotes or backslashes",
+            "allowed": "one line, no quotes or backslashes", "accept": _one_line}
+
 JWT_RULE = Dict({
     "issuer": Str(),
     "jwks_uri": Str(HTTP_URL_PARTS, "http(s) URL"),
     "forward_original_token": Bool(default=True),
     "audiences": List(Raw()),
-    "from_headers": Raw(doc="Accepted and not used."),
-    "from_cookies": Raw(doc="Accepted and not used."),
-    "jwks_port": Raw(doc="Accepted and not used."),
+    "from_headers": List(Dict({
+        "name": Str(HEADER_NAME, "HTTP header name", lower=True),
+        "prefix": Matching(None, default="", doc="Text before the token, e.g. 'Bearer ' (default none).", **ONE_LINE),
+    }), key="name", doc="Headers the token is read from (Istio fromHeaders). With this or from_cookies set, Istio "
+                        "reads the token only there: list authorization with prefix 'Bearer ' to keep it."),
+    "from_cookies": List(Str(COOKIE_NAME, "cookie name"), doc="Cookies the token is read from (Istio fromCookies)."),
 })
 
 COOKIE = Dict({
     "cookie": Str(COOKIE_NAME, "cookie name"),
     "header": Str(HEADER_NAME, "HTTP header name", lower=True),
-    "prefix": Matching(None, "%r must be a one-line string without quotes or backslashes",
-                       "one line, no quotes or backslashes", accept=_one_line,
-                       default="Bearer "),
+    "prefix": Matching(None, default="Bearer ", **ONE_LINE),
 })
 
 AUTH_NAMES = Dict({

@@ -42,6 +42,19 @@ def test_eco2_request_authentication():
     }
 
 
+def test_token_locations_become_the_rule_s_from_headers_and_from_cookies():
+    auth = eco2_auth()
+    auth["jwt"][0].update(from_headers=[{"name": "X-Jwt-Assertion"}, {"name": "authorization", "prefix": "Bearer "}],
+                          from_cookies=["access_token"])
+    ra = by_kind(ma.auth_objects(dev_spec(mesh_auth=auth)))["RequestAuthentication"]
+    (rule,) = ra["spec"]["jwtRules"]
+    assert rule["fromHeaders"] == [{"name": "x-jwt-assertion"}, {"name": "authorization", "prefix": "Bearer "}]
+    assert rule["fromCookies"] == ["access_token"]
+    # Without them Istio reads Authorization: Bearer, and the rule says nothing.
+    (plain,) = by_kind(ma.auth_objects(dev_spec()))["RequestAuthentication"]["spec"]["jwtRules"]
+    assert "fromHeaders" not in plain and "fromCookies" not in plain
+
+
 def test_eco2_custom_authorization_policy():
     ap = by_kind(ma.auth_objects(dev_spec()))["AuthorizationPolicy"]
     assert ap["metadata"]["namespace"] == "istio-system"
@@ -176,6 +189,17 @@ def test_flows_gateway_to_ext_authz_and_istiod_to_jwks():
     (lambda a: a["jwt"][0].update(jwks_uri="auth-api:8000/jwks"),
      "mesh_auth.jwt[0].jwks_uri: 'auth-api:8000/jwks' is not a valid http(s) URL"),
     (lambda a: a["jwt"][0].pop("issuer"), "mesh_auth.jwt[0].issuer: is required"),
+    (lambda a: a["jwt"][0].update(from_headers=[{"name": "x jwt"}]),
+     "mesh_auth.jwt[0].from_headers[0].name: 'x jwt' is not a valid HTTP header name"),
+    (lambda a: a["jwt"][0].update(from_headers=[{"name": "x-jwt"}, {"name": "X-Jwt", "prefix": "Bearer "}]),
+     "mesh_auth.jwt[0].from_headers[1].name: 'x-jwt' is declared twice"),
+    (lambda a: a["jwt"][0].update(from_headers=[{"name": "x-jwt", "prefix": 'a"b'}]),
+     "mesh_auth.jwt[0].from_headers[0].prefix: 'a\"b' must be a one-line string without quotes or backslashes"),
+    (lambda a: a["jwt"][0].update(from_cookies=["s token"]),
+     "mesh_auth.jwt[0].from_cookies[0]: 's token' is not a valid cookie name"),
+    (lambda a: a["jwt"][0].update(jwks_port=8000),
+     "mesh_auth.jwt[0].jwks_port: unknown key; allowed keys: audiences, forward_original_token, from_cookies, "
+     "from_headers, issuer, jwks_uri"),
     (lambda a: a.update(protected_paths=["api/v1/*"]), "mesh_auth.protected_paths[0]: 'api/v1/*' must be a path"),
     (lambda a: a.update(public_paths=["/a*b"]), "mesh_auth.public_paths[0]: '/a*b' must be a path"),
     (lambda a: a.update(domains={"billing": {}}),
