@@ -12,6 +12,8 @@ description:
   - Draws ALB -> bridge Ingress -> gateway (with the inventory node its placement selects) -> VirtualServices
     (hosts, path prefixes) -> Services per namespace, istiod and its node, xDS to the sidecars of every meshed
     namespace, and the spec's cross-domain flows.
+  - The SVG ends with a comment holding the digest of the picture's Graphviz source; while the topology does not
+    change, a re-run keeps that SVG and does not run C(dot) again.
   - Writes O(dest)/C(topology.mmd) (Mermaid; renders in GitHub markdown) and O(dest)/C(topology.svg) (rendered by
     Graphviz C(dot), Debian package C(graphviz)). Contacts nothing; files are only rewritten when they change.
 requirements:
@@ -88,6 +90,7 @@ svg:
   returned: always
 """
 
+import hashlib
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -96,6 +99,24 @@ from ansible_collections.eco2.mesh.plugins.module_utils import mesh_spec as ms
 from ansible_collections.eco2.mesh.plugins.module_utils import mesh_topology
 from ansible_collections.eco2.mesh.plugins.module_utils.file_tree import sync_tree
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
+
+
+SOURCE_MARK = "<!-- eco2.mesh topology source sha256:%s -->\n"
+
+
+def source_digest(source):
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def drawn_before(path, source):
+    """The existing picture when it was drawn from this very source, else None: a re-run does not lay it out again
+    (at a few hundred domains that takes Graphviz minutes)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            svg = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return svg if svg.endswith(SOURCE_MARK % source_digest(source)) else None
 
 
 def draw_svg(module, dot, source, timeout):
@@ -134,10 +155,15 @@ def main():
             module.fail_json(msg=str(exc))
     graph = mesh_topology.build(spec, plain(p["istiod_values"]), plain(p["gateway_values"]), plain(p["nodes"]))
     files = {"topology.mmd": mesh_topology.to_mermaid(graph, p["title"])}
-    # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
-    dot = module.get_bin_path("dot")
-    svg, why = draw_svg(module, dot, mesh_topology.to_dot(graph, p["title"]), p["svg_timeout"]) if dot else (
-        None, "Graphviz 'dot' is not on PATH (Debian package graphviz)")
+    source = mesh_topology.to_dot(graph, p["title"])
+    svg, why = drawn_before(os.path.join(p["dest"], "topology.svg"), source), None
+    if svg is None:
+        # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
+        dot = module.get_bin_path("dot")
+        svg, why = draw_svg(module, dot, source, p["svg_timeout"]) if dot else (
+            None, "Graphviz 'dot' is not on PATH (Debian package graphviz)")
+        if svg is not None:
+            svg += SOURCE_MARK % source_digest(source)
     if svg is None:
         module.warn("%s: wrote the Mermaid text only" % why)
     else:

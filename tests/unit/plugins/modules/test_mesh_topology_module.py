@@ -57,3 +57,25 @@ def test_a_timeout_below_one_second_is_refused(tmp_path, capsys):
     out = run_module({"spec": many_domains(3), "dest": str(tmp_path / "out"), "svg_timeout": 0}, capsys)
     assert out["failed"] and out["msg"] == "svg_timeout: must be at least 1 (seconds), got 0"
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rerun_keeps_the_picture_of_the_same_topology_without_running_dot(tmp_path, capsys, monkeypatch):
+    dest = tmp_path / "out"
+    first = run_module({"spec": many_domains(3), "dest": str(dest)}, capsys)
+    assert first["changed"] and first["written"] == ["topology.mmd", "topology.svg"]
+    picture = (dest / "topology.svg").read_text()
+    assert picture.rstrip().endswith("-->") and "eco2.mesh topology source sha256:" in picture
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    (broken / "dot").write_text("#!/bin/sh\necho dot was run >&2\nexit 3\n")
+    os.chmod(broken / "dot", 0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (broken, os.environ["PATH"]))
+    warned = []
+    monkeypatch.setattr(mesh_topology.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    again = run_module({"spec": many_domains(3), "dest": str(dest)}, capsys)
+    assert not again["changed"] and again["svg"] == str(dest / "topology.svg") and warned == []
+    assert (dest / "topology.svg").read_text() == picture
+    # Another topology is drawn again (here by the broken dot: no picture, and the old one goes).
+    other = run_module({"spec": many_domains(4), "dest": str(dest)}, capsys)
+    assert other["changed"] and other["svg"] is None and other["removed"] == ["topology.svg"]
+    assert warned == ["Graphviz 'dot -Tsvg' failed: dot was run: wrote the Mermaid text only"]
