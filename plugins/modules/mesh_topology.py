@@ -14,6 +14,9 @@ description:
     namespace, and the spec's cross-domain flows.
   - The SVG ends with a comment holding the digest of the picture's Graphviz source; while the topology does not
     change, a re-run keeps that SVG and does not run C(dot) again.
+  - When C(dot) runs out of O(svg_timeout), its source is written to O(dest)/C(topology.dot) (to render by hand,
+    C(dot -Tsvg topology.dot)), and a re-run of the same topology does not try again unless given a longer
+    O(svg_timeout).
   - Writes O(dest)/C(topology.mmd) (Mermaid; renders in GitHub markdown) and O(dest)/C(topology.svg) (rendered by
     Graphviz C(dot), Debian package C(graphviz)). Contacts nothing; files are only rewritten when they change.
 requirements:
@@ -75,7 +78,8 @@ written:
   elements: str
   returned: always
 removed:
-  description: C(topology.svg) when an older picture was removed because no new one could be drawn.
+  description: C(topology.svg) when an older picture was removed because no new one could be drawn; C(topology.dot)
+    when the picture that once ran out of time has been drawn.
   type: list
   elements: str
   returned: always
@@ -92,6 +96,7 @@ svg:
 
 import hashlib
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -108,27 +113,63 @@ def source_digest(source):
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
-def drawn_before(path, source):
-    """The existing picture when it was drawn from this very source, else None: a re-run does not lay it out again
-    (at a few hundred domains that takes Graphviz minutes)."""
+TIMED_OUT = "// eco2.mesh: Graphviz 'dot' did not lay this out within %d s (svg_timeout)\n"
+TIMED_OUT_LINE = re.compile(r"^// eco2\.mesh: Graphviz 'dot' did not lay this out within (\d+) s")
+
+
+def _read(path):
     try:
         with open(path, encoding="utf-8") as handle:
-            svg = handle.read()
+            return handle.read()
     except (OSError, UnicodeDecodeError):
         return None
-    return svg if svg.endswith(SOURCE_MARK % source_digest(source)) else None
+
+
+def drawn_before(dest, source):
+    """The existing picture when it was drawn from this very source, else None: a re-run does not lay it out again
+    (at a few hundred domains that takes Graphviz minutes)."""
+    svg = _read(os.path.join(dest, "topology.svg"))
+    return svg if svg is not None and svg.endswith(SOURCE_MARK % source_digest(source)) else None
+
+
+def timed_out_before(dest, source, timeout):
+    """The seconds an earlier run gave dot in vain for this very source, when at least `timeout`; else None."""
+    text = _read(os.path.join(dest, "topology.dot")) or ""
+    match = TIMED_OUT_LINE.match(text)
+    waited = int(match.group(1)) if match else 0
+    return waited if waited >= timeout and text == TIMED_OUT % waited + source else None
 
 
 def draw_svg(module, dot, source, timeout):
-    """(SVG text, None) or (None, why not)."""
+    """(SVG text, None, False) or (None, why not, whether dot ran out of time)."""
     limit = module.get_bin_path("timeout")  # coreutils; without it dot runs unbounded
     cmd = ([limit, "--kill-after=5", str(timeout)] if limit else []) + [dot, "-Tsvg"]
     rc, svg, err = module.run_command(cmd, data=source, binary_data=True)
     if limit and rc in (124, 137):
-        return None, "Graphviz 'dot' did not lay out the picture within %d s (svg_timeout)" % timeout
+        return None, "Graphviz 'dot' did not lay out the picture within %d s (svg_timeout)" % timeout, True
     if rc != 0:
-        return None, "Graphviz 'dot -Tsvg' failed: %s" % err.strip()[:500]
-    return svg, None
+        return None, "Graphviz 'dot -Tsvg' failed: %s" % err.strip()[:500], False
+    return svg, None, False
+
+
+def picture(module, dest, source, timeout):
+    """{file name: text} of the picture (topology.svg, or topology.dot when dot ran out of time), and why no SVG."""
+    svg = drawn_before(dest, source)
+    if svg is not None:
+        return {"topology.svg": svg}, None
+    waited = timed_out_before(dest, source, timeout)
+    if waited is not None:
+        return {"topology.dot": TIMED_OUT % waited + source}, (
+            "Graphviz 'dot' did not lay out this topology within %d s (svg_timeout) in an earlier run, not tried "
+            "again (its source: topology.dot)" % waited)
+    # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
+    dot = module.get_bin_path("dot")
+    if not dot:
+        return {}, "Graphviz 'dot' is not on PATH (Debian package graphviz)"
+    svg, why, timed_out = draw_svg(module, dot, source, timeout)
+    if svg is not None:
+        return {"topology.svg": svg + SOURCE_MARK % source_digest(source)}, None
+    return ({"topology.dot": TIMED_OUT % timeout + source} if timed_out else {}), why
 
 
 def main():
@@ -155,24 +196,15 @@ def main():
             module.fail_json(msg=str(exc))
     graph = mesh_topology.build(spec, plain(p["istiod_values"]), plain(p["gateway_values"]), plain(p["nodes"]))
     files = {"topology.mmd": mesh_topology.to_mermaid(graph, p["title"])}
-    source = mesh_topology.to_dot(graph, p["title"])
-    svg, why = drawn_before(os.path.join(p["dest"], "topology.svg"), source), None
-    if svg is None:
-        # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
-        dot = module.get_bin_path("dot")
-        svg, why = draw_svg(module, dot, source, p["svg_timeout"]) if dot else (
-            None, "Graphviz 'dot' is not on PATH (Debian package graphviz)")
-        if svg is not None:
-            svg += SOURCE_MARK % source_digest(source)
-    if svg is None:
+    drawn, why = picture(module, p["dest"], mesh_topology.to_dot(graph, p["title"]), p["svg_timeout"])
+    if why:
         module.warn("%s: wrote the Mermaid text only" % why)
-    else:
-        files["topology.svg"] = svg
+    files.update(drawn)
     # An older picture next to new text would show another topology: without a new one it goes.
-    done = sync_tree(p["dest"], files, owned=("topology.svg",), check=module.check_mode)
+    done = sync_tree(p["dest"], files, owned=("topology.svg", "topology.dot"), check=module.check_mode)
     module.exit_json(changed=bool(done["written"] or done["removed"]), written=done["written"], removed=done["removed"],
                      mermaid=os.path.join(p["dest"], "topology.mmd"),
-                     svg=os.path.join(p["dest"], "topology.svg") if svg is not None else None)
+                     svg=os.path.join(p["dest"], "topology.svg") if "topology.svg" in drawn else None)
 
 
 if __name__ == "__main__":

@@ -54,8 +54,8 @@ def test_generated_inventory_is_a_copy_of_local_with_the_generated_spec(tmp_path
 def test_generated_inventory_adds_a_worker_node_per_50_domains(tmp_path, size, workers):
     from tests.lib.localcluster import nodes
 
-    inventory, _ = spec.inventory_for(size, tmp_path)
-    local = {name for name, _ in nodes.load_host_vars(str(spec.ECO2_INVENTORY))}
+    inventory = spec.inventory_for(size, tmp_path)[0]
+    local = {host[0] for host in nodes.load_host_vars(str(spec.ECO2_INVENTORY))}
     added = {name: hv for name, hv in nodes.load_host_vars(str(inventory)) if name not in local}
     assert len(added) == workers
     assert all(hv["instance_type"] == "t3.2xlarge" for hv in added.values())

@@ -48,9 +48,13 @@ def test_a_picture_dot_cannot_draw_in_time_leaves_the_mermaid_text_and_a_warning
     (dest / "topology.svg").write_text("<svg>an older topology</svg>")
     out = run_module({"spec": many_domains(3), "dest": str(dest), "svg_timeout": 1}, capsys)
     assert not out.get("failed") and out["changed"] and out["svg"] is None
-    assert out["written"] == ["topology.mmd"] and (dest / "topology.mmd").is_file()
+    assert out["written"] == ["topology.dot", "topology.mmd"] and (dest / "topology.mmd").is_file()
     assert out["removed"] == ["topology.svg"] and not (dest / "topology.svg").exists()
     assert warned == ["Graphviz 'dot' did not lay out the picture within 1 s (svg_timeout): wrote the Mermaid text only"]
+    # The source is left to render by hand, under a line that says why.
+    header, source = (dest / "topology.dot").read_text().split("\n", 1)
+    assert header == "// eco2.mesh: Graphviz 'dot' did not lay this out within 1 s (svg_timeout)"
+    assert source.startswith("digraph") and "dom003" in source
 
 
 def test_a_timeout_below_one_second_is_refused(tmp_path, capsys):
@@ -79,3 +83,31 @@ def test_a_rerun_keeps_the_picture_of_the_same_topology_without_running_dot(tmp_
     other = run_module({"spec": many_domains(4), "dest": str(dest)}, capsys)
     assert other["changed"] and other["svg"] is None and other["removed"] == ["topology.svg"]
     assert warned == ["Graphviz 'dot -Tsvg' failed: dot was run: wrote the Mermaid text only"]
+
+
+def test_a_topology_dot_ran_out_of_time_for_is_tried_again_only_with_more_time(tmp_path, capsys, monkeypatch):
+    calls = tmp_path / "calls"
+    slow = tmp_path / "bin"
+    slow.mkdir()
+    (slow / "dot").write_text("#!/bin/sh\necho run >> %s\nexec sleep 30\n" % calls)
+    os.chmod(slow / "dot", 0o755)
+    real_path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", "%s:%s" % (slow, real_path))
+    warned = []
+    monkeypatch.setattr(mesh_topology.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    dest = tmp_path / "out"
+    args = {"spec": many_domains(3), "dest": str(dest), "svg_timeout": 1}
+    assert run_module(args, capsys)["changed"]
+    again = run_module(args, capsys)
+    assert not again["changed"] and again["svg"] is None and calls.read_text() == "run\n"
+    assert warned[-1] == ("Graphviz 'dot' did not lay out this topology within 1 s (svg_timeout) in an earlier run, "
+                          "not tried again (its source: topology.dot): wrote the Mermaid text only")
+    # A longer svg_timeout is tried again.
+    longer = run_module(dict(args, svg_timeout=2), capsys)
+    assert longer["changed"] and longer["written"] == ["topology.dot"] and calls.read_text() == "run\nrun\n"
+    assert (dest / "topology.dot").read_text().startswith("// eco2.mesh: Graphviz 'dot' did not lay this out within 2 s")
+    monkeypatch.setenv("PATH", real_path)
+    assert run_module(dict(args, svg_timeout=2), capsys)["svg"] is None  # the real dot is not tried either
+    drawn = run_module(dict(args, svg_timeout=30), capsys)
+    assert drawn["written"] == ["topology.svg"] and drawn["removed"] == ["topology.dot"]
+    assert drawn["svg"] == str(dest / "topology.svg") and not (dest / "topology.dot").exists()
