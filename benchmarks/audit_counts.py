@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.lib.localcluster import audit
 from tests.lib.localcluster.files import WRITE_VERBS
 
 
@@ -29,6 +30,4 @@ def count(lines, user: str) -> dict:
 
 
 def count_file(log: Path, offset: int, user: str) -> dict:
-    with open(log, "rb") as fh:
-        fh.seek(offset)
-        return count(fh.read().splitlines(), user)
+    return count(audit.read_from(log, offset).splitlines(), user)

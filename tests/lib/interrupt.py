@@ -10,6 +10,7 @@ import threading
 import time
 
 from tests.lib.ansible_run import REPO, ansible_env, playbook_cmd
+from tests.lib.localcluster import audit
 from tests.lib.localcluster.files import WRITE_VERBS
 
 
@@ -86,9 +87,7 @@ class AuditTail:
         self.seen: list[dict] = []
 
     def poll(self) -> list[dict]:
-        with open(self.kube.audit_log, "rb") as fh:
-            fh.seek(self.offset)
-            chunk = fh.read()
+        chunk = audit.read_from(self.kube.audit_log, self.offset)
         complete = chunk[:chunk.rfind(b"\n") + 1]  # a line being written stays for the next poll
         self.offset += len(complete)
         user = self.kube.config["admin_user"].encode()

@@ -8,6 +8,27 @@ from pathlib import Path
 from .files import WRITE_VERBS
 
 
+class AuditLogRotated(RuntimeError):
+    pass
+
+
+def read_from(log: Path, offset: int) -> bytes:
+    """The log's bytes after offset; b"" when there is no log yet. A log shorter than offset was rotated (or
+    replaced): what was written since offset is not in it, so counting it would find nothing and prove nothing."""
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(0, 2)
+            if fh.tell() < offset:
+                raise AuditLogRotated("%s holds %d bytes, fewer than the offset %d it was read from: it was rotated"
+                                      % (log, fh.tell(), offset))
+            fh.seek(offset)
+            return fh.read()
+    except FileNotFoundError:
+        if offset:
+            raise AuditLogRotated("%s is gone, after %d bytes were read from it" % (log, offset)) from None
+        return b""
+
+
 def writes(log: Path, offset: int = 0, user: str | None = None) -> list[dict]:
     """Write requests after byte offset, by user if given, dry runs excluded; one entry per request.
 
@@ -15,13 +36,7 @@ def writes(log: Path, offset: int = 0, user: str | None = None) -> list[dict]:
     write the client already saw answered is always here; its ResponseComplete adds the code.
     """
     by_id: dict[str, dict] = {}
-    try:
-        with open(log, "rb") as fh:
-            fh.seek(offset)
-            lines = fh.read().splitlines()
-    except FileNotFoundError:
-        return []
-    for raw in lines:
+    for raw in read_from(log, offset).splitlines():
         try:
             event = json.loads(raw)
         except ValueError:
