@@ -64,8 +64,9 @@ def inventory_for(size: int, dest: Path) -> tuple[Path, dict]:
 def bench_workers(count: int) -> str:
     """Inventory lines for `count` more workers (group bench_workers, a child of workers); examples, never dialled."""
     lines = ["", "# Added by the benchmark: room for the generated domains' pods", "[bench_workers]"]
-    lines += ["k8s-worker-bench-%03d ansible_host=203.0.113.%d private_ip=10.0.4.%d workload=worker-bench "
-              "worker_type=cpu-bound instance_type=%s phase=4" % (i, 100 + i % 100, 10 + i, BENCH_WORKER_TYPE)
+    lines += ["k8s-worker-bench-%03d ansible_host=198.51.100.%d private_ip=10.1.%d.%d workload=worker-bench "
+              "worker_type=cpu-bound instance_type=%s phase=4" % (i, i % 250 + 1, i // 250, i % 250 + 1,
+                                                                  BENCH_WORKER_TYPE)
               for i in range(1, count + 1)]
     return "\n".join(lines + ["", "[workers:children]", "bench_workers", ""])
 

@@ -14,9 +14,9 @@ description:
     namespace, and the spec's cross-domain flows.
   - The SVG ends with a comment holding the digest of the picture's Graphviz source; while the topology does not
     change, a re-run keeps that SVG and does not run C(dot) again.
-  - When C(dot) runs out of O(svg_timeout), its source is written to O(dest)/C(topology.dot) (to render by hand,
-    C(dot -Tsvg topology.dot)), and a re-run of the same topology does not try again unless given a longer
-    O(svg_timeout).
+  - When C(dot) runs out of O(svg_timeout), its source is written to O(dest)/C(topology.dot), and a re-run of the
+    same topology does not try again unless given a longer O(svg_timeout). An SVG rendered by hand from it
+    (C(dot -Tsvg topology.dot -o topology.svg) in O(dest)) is kept.
   - Writes O(dest)/C(topology.mmd) (Mermaid; renders in GitHub markdown) and O(dest)/C(topology.svg) (rendered by
     Graphviz C(dot), Debian package C(graphviz)). Contacts nothing; files are only rewritten when they change.
 requirements:
@@ -43,7 +43,7 @@ options:
     description: Title of the picture (for example the environment).
     type: str
   dest:
-    description: Directory to write C(topology.mmd) and C(topology.svg) to.
+    description: Directory to write C(topology.mmd) and C(topology.svg) (or C(topology.dot)) to.
     type: path
     required: true
   svg_timeout:
@@ -79,7 +79,7 @@ written:
   returned: always
 removed:
   description: C(topology.svg) when an older picture was removed because no new one could be drawn; C(topology.dot)
-    when the picture that once ran out of time has been drawn.
+    when it no longer holds the source of a picture C(dot) ran out of time on (drawn since, or another topology).
   type: list
   elements: str
   returned: always
@@ -140,12 +140,21 @@ def timed_out_before(dest, source, timeout):
     return waited if waited >= timeout and text == TIMED_OUT % waited + source else None
 
 
+def rendered_by_hand(dest):
+    """The SVG someone rendered from topology.dot (newer than it, without our digest), else None."""
+    svg_path, dot_path = os.path.join(dest, "topology.svg"), os.path.join(dest, "topology.dot")
+    svg = _read(svg_path)
+    if svg is None or "eco2.mesh topology source sha256:" in svg:
+        return None
+    return svg if os.path.getmtime(svg_path) >= os.path.getmtime(dot_path) else None
+
+
 def draw_svg(module, dot, source, timeout):
     """(SVG text, None, False) or (None, why not, whether dot ran out of time)."""
     limit = module.get_bin_path("timeout")  # coreutils; without it dot runs unbounded
     cmd = ([limit, "--kill-after=5", str(timeout)] if limit else []) + [dot, "-Tsvg"]
     rc, svg, err = module.run_command(cmd, data=source, binary_data=True)
-    if limit and rc in (124, 137):
+    if limit and rc == 124:  # (137 would be dot killed by a signal, the OOM killer's too: a failure)
         return None, "Graphviz 'dot' did not lay out the picture within %d s (svg_timeout)" % timeout, True
     if rc != 0:
         return None, "Graphviz 'dot -Tsvg' failed: %s" % err.strip()[:500], False
@@ -159,9 +168,13 @@ def picture(module, dest, source, timeout):
         return {"topology.svg": svg}, None
     waited = timed_out_before(dest, source, timeout)
     if waited is not None:
-        return {"topology.dot": TIMED_OUT % waited + source}, (
-            "Graphviz 'dot' did not lay out this topology within %d s (svg_timeout) in an earlier run, not tried "
-            "again (its source: topology.dot)" % waited)
+        drawn = {"topology.dot": TIMED_OUT % waited + source}
+        by_hand = rendered_by_hand(dest)
+        if by_hand is not None:
+            drawn["topology.svg"] = by_hand
+            return drawn, None
+        return drawn, ("Graphviz 'dot' did not lay out this topology within %d s (svg_timeout) in an earlier run, "
+                       "not tried again (its source: topology.dot)" % waited)
     # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
     dot = module.get_bin_path("dot")
     if not dot:

@@ -9,19 +9,27 @@ machine, so two test workers never get the same one; each is checked free when h
 from __future__ import annotations
 
 import fcntl
+import os
 import socket
 from pathlib import Path
 
-STATE = Path("/tmp/.eco2-mesh-ports")
+# One counter per user (another user's file cannot be written, nor replaced by a link to make us truncate another).
+STATE = Path("/tmp/.eco2-mesh-ports-%d" % os.getuid())
 SPAN = 12000
+MIN_SPAN = 1000
 
 
-def _range() -> tuple[int, int]:
+def _range() -> tuple[int, int] | None:
+    """[first, end) of the ports to hand out: below the ephemeral range, else above it, else None."""
     try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    return max(1024, low - SPAN), low
+        low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2])
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    if low - 1024 >= MIN_SPAN:
+        return max(1024, low - SPAN), low
+    if 65535 - high >= MIN_SPAN:
+        return high + 1, min(65536, high + 1 + SPAN)
+    return None
 
 
 def _free(port: int) -> bool:
@@ -34,11 +42,14 @@ def _free(port: int) -> bool:
 
 
 def free_ports(count: int) -> list[int]:
-    first, end = _range()
+    span = _range()
+    if span is None:  # no room outside the ephemeral range: the kernel's pick, as good as it gets here
+        return _kernel_ports(count)
+    first, end = span
     ports: list[int] = []
-    with open(STATE, "a+") as fh:
+    fd = os.open(STATE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "r+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        fh.seek(0)
         try:
             port = int(fh.read().strip() or first)
         except ValueError:
@@ -57,6 +68,17 @@ def free_ports(count: int) -> list[int]:
     if len(ports) < count:
         raise RuntimeError("no %d free loopback ports in %d-%d" % (count, first, end - 1))
     return ports
+
+
+def _kernel_ports(count: int) -> list[int]:
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def free_port() -> int:

@@ -10,11 +10,33 @@ from tests.lib import ports
 
 def test_ports_are_below_the_ephemeral_range_and_differ_between_calls(tmp_path, monkeypatch):
     monkeypatch.setattr(ports, "STATE", tmp_path / "next")
-    first, end = ports._range()
     a, b = ports.free_ports(9), ports.free_ports(9)
     assert len(set(a + b)) == 18
-    assert all(first <= p < end for p in a + b)
-    assert end <= int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    low, high = (int(v) for v in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+    assert all(1024 <= p < low or high < p <= 65535 for p in a + b)
+    assert oct((tmp_path / "next").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("proc, expected", [
+    ("32768\t60999\n", (20768, 32768)),
+    ("1024\t50000\n", (50001, 62001)),
+    ("1024\t65000\n", None),
+])
+def test_the_range_lies_outside_the_ephemeral_one(monkeypatch, tmp_path, proc, expected):
+    real = ports.Path
+
+    class FakeProc:
+        def __init__(self, path):
+            self.path = path
+
+        def read_text(self):
+            return proc if self.path.startswith("/proc/") else real(self.path).read_text()
+
+    monkeypatch.setattr(ports, "Path", FakeProc)
+    assert ports._range() == expected
+    if expected is None:
+        monkeypatch.setattr(ports, "STATE", tmp_path / "never")
+        assert len(set(ports.free_ports(3))) == 3 and not (tmp_path / "never").exists()
 
 
 def test_a_port_in_use_is_skipped_and_the_range_wraps(tmp_path, monkeypatch):

@@ -41,12 +41,16 @@ class Supervisor:
             (self.state / sub).mkdir(parents=True, exist_ok=True)
         self.pki = self.state / "pki"
         self.log = open(self.state / "logs/supervisor.log", "a", buffering=1)
-        names = ("etcd", "etcd_peer", "apiserver", "kwok", "http", "webhook", "grpc", "xds", "monitoring")
-        self.ports = dict(zip(names, loopback_ports.free_ports(len(names))))
+        self.ports: dict[str, int] = {}
+        self.server = ""
         # A unix socket path must stay under 108 bytes; the state dir may be deep in pytest's tmp.
         self.sockdir = tempfile.mkdtemp(prefix="lc-", dir="/tmp")
-        self.server = "https://127.0.0.1:%d" % self.ports["apiserver"]
         self.istiod: LocalIstiod | None = None
+
+    def take_ports(self) -> None:
+        names = ("etcd", "etcd_peer", "apiserver", "kwok", "http", "webhook", "grpc", "xds", "monitoring")
+        self.ports = dict(zip(names, loopback_ports.free_ports(len(names))))
+        self.server = "https://127.0.0.1:%d" % self.ports["apiserver"]
 
     def say(self, text: str) -> None:
         self.log.write("%s %s\n" % (time.strftime("%H:%M:%S"), text))
@@ -217,6 +221,7 @@ class Supervisor:
         (self.state / "pids/supervisor").write_text(str(os.getpid()))
         try:
             self.status("starting")
+            self.take_ports()
             self.write_config()
             self.proxy = EgressProxy(os.path.join(self.sockdir, "egress.sock"), self.route,
                                      str(self.state / "logs/egress.log"))

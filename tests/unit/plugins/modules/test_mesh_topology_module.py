@@ -108,6 +108,11 @@ def test_a_topology_dot_ran_out_of_time_for_is_tried_again_only_with_more_time(t
     assert (dest / "topology.dot").read_text().startswith("// eco2.mesh: Graphviz 'dot' did not lay this out within 2 s")
     monkeypatch.setenv("PATH", real_path)
     assert run_module(dict(args, svg_timeout=2), capsys)["svg"] is None  # the real dot is not tried either
+    # A picture rendered by hand from topology.dot is kept, and the run says where it is.
+    (dest / "topology.svg").write_text("<svg>by hand</svg>\n")
+    kept = run_module(dict(args, svg_timeout=2), capsys)
+    assert not kept["changed"] and kept["svg"] == str(dest / "topology.svg")
+    assert (dest / "topology.svg").read_text() == "<svg>by hand</svg>\n" and calls.read_text() == "run\nrun\n"
     drawn = run_module(dict(args, svg_timeout=30), capsys)
     assert drawn["written"] == ["topology.svg"] and drawn["removed"] == ["topology.dot"]
     assert drawn["svg"] == str(dest / "topology.svg") and not (dest / "topology.dot").exists()
