@@ -106,7 +106,8 @@ from ansible_collections.eco2.mesh.plugins.module_utils.file_tree import sync_tr
 from ansible_collections.eco2.mesh.plugins.module_utils.plain import plain
 
 
-SOURCE_MARK = "<!-- eco2.mesh topology source sha256:%s -->\n"
+SOURCE_MARK_START = "<!-- eco2.mesh topology source sha256:"
+SOURCE_MARK = SOURCE_MARK_START + "%s -->\n"
 
 
 def source_digest(source):
@@ -114,7 +115,7 @@ def source_digest(source):
 
 
 TIMED_OUT = "// eco2.mesh: Graphviz 'dot' did not lay this out within %d s (svg_timeout)\n"
-TIMED_OUT_LINE = re.compile(r"^// eco2\.mesh: Graphviz 'dot' did not lay this out within (\d+) s")
+TIMED_OUT_LINE = re.compile(re.escape(TIMED_OUT.split("%d", 1)[0]) + r"(\d+) s")
 
 
 def _read(path):
@@ -125,10 +126,9 @@ def _read(path):
         return None
 
 
-def drawn_before(dest, source):
-    """The existing picture when it was drawn from this very source, else None: a re-run does not lay it out again
-    (at a few hundred domains that takes Graphviz minutes)."""
-    svg = _read(os.path.join(dest, "topology.svg"))
+def drawn_before(svg, source):
+    """The existing picture `svg` when it was drawn from this very source, else None: a re-run does not lay it out
+    again (at a few hundred domains that takes Graphviz minutes)."""
     return svg if svg is not None and svg.endswith(SOURCE_MARK % source_digest(source)) else None
 
 
@@ -140,13 +140,13 @@ def timed_out_before(dest, source, timeout):
     return waited if waited >= timeout and text == TIMED_OUT % waited + source else None
 
 
-def rendered_by_hand(dest):
-    """The SVG someone rendered from topology.dot (newer than it, without our digest), else None."""
-    svg_path, dot_path = os.path.join(dest, "topology.svg"), os.path.join(dest, "topology.dot")
-    svg = _read(svg_path)
-    if svg is None or "eco2.mesh topology source sha256:" in svg:
+def rendered_by_hand(svg, dest):
+    """The existing picture `svg` when someone rendered it from topology.dot (newer than it, without our digest),
+    else None."""
+    if svg is None or SOURCE_MARK_START in svg:
         return None
-    return svg if os.path.getmtime(svg_path) >= os.path.getmtime(dot_path) else None
+    newer = os.path.getmtime(os.path.join(dest, "topology.svg")) >= os.path.getmtime(os.path.join(dest, "topology.dot"))
+    return svg if newer else None
 
 
 def draw_svg(module, dot, source, timeout):
@@ -163,13 +163,13 @@ def draw_svg(module, dot, source, timeout):
 
 def picture(module, dest, source, timeout):
     """{file name: text} of the picture (topology.svg, or topology.dot when dot ran out of time), and why no SVG."""
-    svg = drawn_before(dest, source)
-    if svg is not None:
-        return {"topology.svg": svg}, None
+    existing = _read(os.path.join(dest, "topology.svg"))
+    if drawn_before(existing, source) is not None:
+        return {"topology.svg": existing}, None
     waited = timed_out_before(dest, source, timeout)
     if waited is not None:
         drawn = {"topology.dot": TIMED_OUT % waited + source}
-        by_hand = rendered_by_hand(dest)
+        by_hand = rendered_by_hand(existing, dest)
         if by_hand is not None:
             drawn["topology.svg"] = by_hand
             return drawn, None
