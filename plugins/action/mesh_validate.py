@@ -16,11 +16,15 @@ from ansible_collections.eco2.mesh.plugins.module_utils import input_validation
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 
 
+# libyaml's loader when PyYAML has it: the pure-Python one costs more than the checks themselves.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load(path):
     if not os.path.exists(path):
         return {}
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+        return yaml.load(handle, Loader=SAFE_LOADER) or {}
 
 
 def role_files(roles):

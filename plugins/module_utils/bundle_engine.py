@@ -7,11 +7,19 @@ A bundle is data: a name (the value of the `mesh.eco2.io/bundle` label) and the 
 holds. `reconcile` talks to the API server through a `client` with four calls
 (`list_bundle`, `dry_run`, `apply`, `delete`, see `kube.BundleClient`), so the decisions
 (what changed, what to prune, the report) stay pure and testable.
+
+Each object carries the digest of itself as applied (`mesh_spec.APPLIED_ANNOTATION`). A live object
+with the same digest and every field we set at the value we set needs no dry run: our last apply was
+this very object (so the fields we own are the same) and nobody has changed them since. Anything else -
+a new or changed object, an older one without the digest, a field changed or removed by someone,
+a value the server normalises - goes through the dry run as before.
 """
 from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
+import json
 
 try:
     import yaml
@@ -33,15 +41,42 @@ key = k8s_objects.key
 ref = k8s_objects.ref
 
 
+def digest(obj):
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def owned(objects, bundle):
-    """The objects with the ownership labels of the bundle (what makes them prunable later)."""
+    """The objects with the ownership labels of the bundle (what makes them prunable later) and their digest."""
     out = []
     for obj in plain(objects or []):
         obj = copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
         meta["labels"] = dict(meta.get("labels") or {}, **ms.ownership_labels(bundle))
+        annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != ms.APPLIED_ANNOTATION}
+        if annotations:
+            meta["annotations"] = annotations
+        else:
+            meta.pop("annotations", None)
+        meta["annotations"] = dict(annotations, **{ms.APPLIED_ANNOTATION: digest(obj)})
         out.append(obj)
     return out
+
+
+def holds(live, wanted):
+    """Every field of `wanted` is in `live` with the same value (lists: same length, item by item)."""
+    if isinstance(wanted, dict):
+        return isinstance(live, dict) and all(k in live and holds(live[k], v) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(live, list) and len(live) == len(wanted) and all(map(holds, live, wanted))
+    return type(live) is type(wanted) and live == wanted
+
+
+def unchanged(live, wanted):
+    """True when an apply of `wanted` would change nothing in `live` (see the module's docstring)."""
+    meta = live.get("metadata") or {}
+    return (not meta.get("deletionTimestamp")
+            and (meta.get("annotations") or {}).get(ms.APPLIED_ANNOTATION) == wanted["metadata"]["annotations"][ms.APPLIED_ANNOTATION]
+            and holds(live, wanted))
 
 
 def kinds_of(objects, extra=()):
@@ -98,6 +133,8 @@ def reconcile(client, bundle, objects, kinds=(), prune=True, check_mode=False, v
     changes, report, diffs, changed_objects = [], [], [], []
     for obj in desired:
         current = live_by_key.get(key(obj))
+        if current is not None and unchanged(current, obj):
+            continue
         after = client.dry_run(obj)
         if current is None:
             changes.append({"action": "create", "object": ref(obj)})

@@ -8,10 +8,16 @@ helm), uninstalling, or failed (an install or upgrade that did not complete).
 `up_to_date` tells, from the same history and the release's values, whether an upgrade would change
 anything, as kubernetes.core.helm decides it (chart name-version and user-supplied values), so a run
 with nothing to change does not start that module at all.
+
+`HelmStorage` reads that history and those values without helm: from the release records helm keeps in
+Secrets (its default storage driver), in one list request, where two helm processes cost about 0.15 s.
 """
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import os
 
 PENDING = ("pending-install", "pending-upgrade", "pending-rollback")
 # Revisions a rollback may return to: the one serving now, or one an upgrade replaced.
@@ -59,6 +65,64 @@ def describe(name, namespace, plan):
 
 class HelmError(Exception):
     pass
+
+
+# Helm's storage driver (HELM_DRIVER): the Secrets one is its default; any other is read by helm itself.
+SECRETS_DRIVERS = ("", "secret", "secrets")
+RELEASE_SECRET_TYPE = "helm.sh/release.v1"
+GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def secrets_driver(environ=None):
+    return (environ if environ is not None else os.environ).get("HELM_DRIVER", "").lower() in SECRETS_DRIVERS
+
+
+def decode_release(data):
+    """A release record as helm stores it in a Secret (data.release as the API returns it: the base64 of helm's
+    own base64 of the gzipped JSON, or of the plain JSON from helm versions before gzip) as a dict."""
+    raw = base64.b64decode(base64.b64decode(data))
+    if raw[:3] == GZIP_MAGIC:
+        raw = gzip.decompress(raw)
+    return json.loads(raw)
+
+
+def history_row(release):
+    """A release record as `helm history -o json` shows its revision."""
+    meta = (release.get("chart") or {}).get("metadata") or {}
+    info = release.get("info") or {}
+    return {"revision": int(release.get("version") or 0), "status": info.get("status", ""),
+            "chart": "%s-%s" % (meta.get("name", ""), meta.get("version", "")),
+            "app_version": meta.get("appVersion", ""), "description": info.get("description", "")}
+
+
+class HelmStorage:
+    """`helm history` and `helm get values` from the release Secrets, through a Kube client (list_objects)."""
+
+    def __init__(self, kube):
+        self.kube = kube
+        self.records = {}
+
+    def releases(self, name, namespace):
+        key = (namespace, name)
+        if key not in self.records:
+            try:
+                secrets = self.kube.list_objects("v1", "Secret", namespace=namespace,
+                                                 label_selector="owner=helm,name=%s" % name, missing_ok=False)
+                self.records[key] = [decode_release(s["data"]["release"]) for s in secrets
+                                     if s.get("type") == RELEASE_SECRET_TYPE and "release" in (s.get("data") or {})]
+            except Exception as exc:  # pylint: disable=broad-except  # the client's and the decoders' errors
+                raise HelmError("reading the release Secrets failed: %s" % exc) from exc
+        return self.records[key]
+
+    def history(self, name, namespace):
+        return [history_row(release) for release in self.releases(name, namespace)]
+
+    def values(self, name, namespace):
+        """The user-supplied values of the newest revision, as `helm get values` gives them."""
+        releases = self.releases(name, namespace)
+        if not releases:
+            raise HelmError("get values failed: release: not found")
+        return max(releases, key=lambda r: int(r.get("version") or 0)).get("config") or {}
 
 
 class HelmCli:

@@ -58,6 +58,12 @@ def client_configuration(auth):
     return _create_configuration(_create_auth_spec(**{k: v for k, v in (auth or {}).items() if k in AUTH_ARG_SPEC}))
 
 
+def _plain(client, data):  # pylint: disable=unused-argument
+    """The response's JSON as it came: the dynamic client's ResourceInstance wrapping (then to_dict) cost
+    more than the request itself for a list of pods."""
+    return data
+
+
 def retry_transient_answers(api_client):
     """Make the kubernetes client's connection pools retry as API_RETRY says (pools made before are dropped)."""
     import inspect
@@ -99,7 +105,7 @@ class Kube:
         if namespace and res.namespaced:
             kwargs["namespace"] = namespace
         try:
-            result = res.get(**kwargs).to_dict()
+            result = res.get(serializer=_plain, **kwargs)
         except NotFoundError:
             # Discovery (cached by the client) still lists a kind whose CRD was just deleted.
             if missing_ok:
@@ -115,7 +121,7 @@ class Kube:
         """One object as a dict, or None when it does not exist."""
         try:
             res = self.resource(api_version, kind)
-            return res.get(name=name, namespace=namespace).to_dict()
+            return res.get(name=name, namespace=namespace, serializer=_plain)
         except (NotFoundError, ResourceNotFoundError):
             return None
 
@@ -124,7 +130,7 @@ class Kube:
         res = self.resource(api_version, kind)
         try:
             return res.patch(name=name, namespace=namespace, body=patch,
-                             content_type="application/merge-patch+json").to_dict()
+                             content_type="application/merge-patch+json", serializer=_plain)
         except DynamicApiError as exc:
             raise RuntimeError("%s %s%s: the API server refused the patch: %s"
                                % (kind, namespace + "/" if namespace else "", name, _api_message(exc)))
@@ -173,7 +179,7 @@ class BundleClient(Kube):
         try:
             return self.dynamic.server_side_apply(res, body=obj, name=meta.get("name"), namespace=meta.get("namespace"),
                                                   field_manager=self.field_manager, force_conflicts=True,
-                                                  dry_run="All" if dry_run else None).to_dict()
+                                                  dry_run="All" if dry_run else None, serializer=_plain)
         except DynamicApiError as exc:
             raise self.error("%s %s/%s: the API server refused the %s: %s"
                              % (obj.get("kind"), meta.get("namespace") or "", meta.get("name"),

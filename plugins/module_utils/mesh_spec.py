@@ -26,6 +26,9 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "eco2.mesh"
 BUNDLE_LABEL = "mesh.eco2.io/bundle"
 FIELD_MANAGER = "eco2.mesh"
+# The digest of the object as we last applied it (bundle_engine): a re-run skips the dry run of an object
+# that still carries it and every field we set.
+APPLIED_ANNOTATION = "mesh.eco2.io/applied"
 BUNDLES = ("network-policies", "routing", "mtls-telemetry")
 # What each bundle may hold: listed for pruning even when the spec no longer yields one of them.
 BUNDLE_KINDS = {

@@ -11,10 +11,14 @@ version_added: 0.2.0
 description:
   - Brings the objects of one bundle on the cluster to O(objects) with one API client.
   - Every object gets the ownership labels C(app.kubernetes.io/managed-by=eco2.mesh) and
-    C(mesh.eco2.io/bundle=<bundle>). Each is first applied as a server-side dry run, so the API server
-    (and admission webhooks such as istiod's) checks all of them before the first write; only the
-    objects whose dry run differs from the live object are then applied (server-side apply, field
-    manager C(eco2.mesh), conflicts forced). A run with nothing to change writes nothing.
+    C(mesh.eco2.io/bundle=<bundle>), and the annotation C(mesh.eco2.io/applied) with the digest of the object.
+    Each object is first applied as a server-side dry run, so the API server (and admission webhooks such as
+    istiod's) checks all of them before the first write; only the objects whose dry run differs from the live
+    object are then applied (server-side apply, field manager C(eco2.mesh), conflicts forced). A run with
+    nothing to change writes nothing.
+  - A live object that carries the same digest and every field of O(objects) at the same value is the object
+    as this module last applied it, unchanged since; it is not dry-run again (a re-run of an unchanged bundle
+    sends one list per kind). Anything else goes through the dry run.
   - With O(prune), objects carrying the bundle's labels that are not in O(objects) are deleted.
     O(objects=[]) with O(prune) removes the whole bundle.
   - With O(verify), the bundle is listed again after the writes; the module fails when an object is missing

@@ -9,7 +9,8 @@ module: mesh_helm_recover
 short_description: Bring a Helm release out of a pending, uninstalling or failed state
 version_added: 0.1.0
 description:
-  - Reads the release history (C(helm history)). When the newest revision is C(pending-install),
+  - Reads the release history (C(helm history); with helm's default storage driver, Secrets, straight from
+    the release records through the Kubernetes API). When the newest revision is C(pending-install),
     C(pending-upgrade) or C(pending-rollback) (a run killed inside helm), or C(uninstalling), every later
     install would fail with "another operation (install/upgrade/rollback) is in progress".
     The module rolls the release back to its newest revision that was deployed, or uninstalls it when no
@@ -103,8 +104,9 @@ report:
 import shutil
 
 from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
-from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import HelmCli, HelmError, describe, plan_recovery, up_to_date
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import cluster_access, kube_module
+from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import (
+    HelmCli, HelmError, HelmStorage, describe, plan_recovery, secrets_driver, up_to_date)
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import cluster_access, client_from_module, kube_module
 
 
 def main():
@@ -128,14 +130,16 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     helm = HelmCli(binary, module.run_command, kubeconfig=kubeconfig, context=context)
+    # Reads from the release Secrets when helm keeps them there; the recovery itself is helm's to run.
+    records = HelmStorage(client_from_module(module)) if secrets_driver() else helm
     current = False
     try:
-        history = helm.history(p["name"], p["namespace"])
+        history = records.history(p["name"], p["namespace"])
         plan = plan_recovery(history, include_failed=p["include_failed"])
         if plan and not module.check_mode:
             helm.apply(p["name"], p["namespace"], plan, p["wait_timeout"])
         if not plan and p["chart"] and history:
-            current = up_to_date(history, p["chart"], helm.values(p["name"], p["namespace"]), p["values"])
+            current = up_to_date(history, p["chart"], records.values(p["name"], p["namespace"]), p["values"])
     except HelmError as err:
         module.fail_json(msg="Recovering release %s/%s: %s" % (p["namespace"], p["name"], err))
     report = [describe(p["name"], p["namespace"], plan)] if plan else []

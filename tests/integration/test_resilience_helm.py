@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 
+from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import HelmStorage
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import Kube
 from tests.lib import chart_repo, cluster as local_cluster
 from tests.lib.ansible_run import REPO, TOOLS_BIN, run_playbook
 from tests.lib.helm_state import HelmState
@@ -162,3 +164,24 @@ def test_killing_ansible_playbook_alone_stops_helm_and_the_next_run_recovers(kub
     assert "release resilience/gw-orphan was failed at revision 1 (gateway-%s): uninstalled" % (
         chart_repo.LOCAL_RELEASE) in again.stdout
     assert helm.releases()["gw-orphan"] == (1, "deployed")
+
+
+def test_the_release_records_read_without_helm_are_what_helm_shows(kube):
+    """mesh_helm_recover reads history and values from the release Secrets: the same rows and values as
+    `helm history` and `helm get values`, for every release the tests above left (upgraded, rolled back)."""
+    storage = HelmStorage(Kube({"kubeconfig": kube.kubeconfig}))
+    listed = json.loads(subprocess.run([str(TOOLS_BIN / "helm"), "list", "-A", "-a", "-o", "json"], env=kube.env(),
+                                       text=True, capture_output=True, check=True).stdout)
+    assert {r["name"] for r in listed} >= set(RELEASES) | {"gw-upgrade"}
+    for rel in listed:
+        name, namespace = rel["name"], rel["namespace"]
+        helm = [str(TOOLS_BIN / "helm"), "--namespace", namespace, "--output", "json"]
+        history = json.loads(subprocess.run(helm + ["history", name, "--max", "256"], env=kube.env(), text=True,
+                                            capture_output=True, check=True).stdout)
+        values = json.loads(subprocess.run(helm + ["get", "values", name], env=kube.env(), text=True,
+                                           capture_output=True, check=True).stdout) or {}
+        fields = ("revision", "status", "chart", "app_version", "description")
+        assert sorted(storage.history(name, namespace), key=lambda r: r["revision"]) == [
+            {k: row[k] for k in fields} for row in sorted(history, key=lambda r: r["revision"])], name
+        assert storage.values(name, namespace) == values, name
+    assert len(storage.history("gw-upgrade", "resilience")) >= 4  # installed, failed, rolled back, upgraded

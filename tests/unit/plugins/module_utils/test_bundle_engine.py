@@ -25,6 +25,7 @@ class Server:
     def __init__(self, objects=()):
         self.store = {be.key(o): o for o in objects}
         self.writes = []
+        self.dry_runs = []
 
     def _stamp(self, obj):
         obj = copy.deepcopy(obj)
@@ -39,6 +40,7 @@ class Server:
                 and all((o["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())]
 
     def dry_run(self, obj):
+        self.dry_runs.append(be.ref(obj))
         return self._stamp(obj)
 
     def apply(self, obj):
@@ -117,3 +119,76 @@ def test_out_of_sync_after_apply_is_reported():
             self.writes.append(("apply", be.ref(obj)))  # accepted but never stored
     result = be.reconcile(Lossy(), "routing", [vs("chat-vs")])
     assert result["missing"] == ["VirtualService chat/chat-vs"]
+
+
+def test_a_rerun_skips_the_dry_run_of_objects_applied_as_they_are():
+    server = Server()
+    objects = [vs("chat-vs"), vs("scan-vs", "scan", "scan")]
+    be.reconcile(server, "routing", objects)
+    applied = server.store[("VirtualService", "chat", "chat-vs")]
+    wanted, = be.owned([vs("chat-vs")], "routing")
+    assert applied["metadata"]["annotations"] == wanted["metadata"]["annotations"]
+    assert len(wanted["metadata"]["annotations"][ms.APPLIED_ANNOTATION]) == 64
+    server.writes.clear()
+    server.dry_runs.clear()
+    again = be.reconcile(server, "routing", objects)
+    assert not again["changed"] and server.dry_runs == [] and server.writes == []
+
+
+def test_the_digest_is_of_the_object_and_keeps_other_annotations():
+    one = vs("chat-vs")
+    one["metadata"]["annotations"] = {"team": "chat"}
+    first, = be.owned([one], "routing")
+    assert first["metadata"]["annotations"]["team"] == "chat"
+    assert be.owned([first], "routing")[0] == first  # owning an owned object changes nothing
+    other, = be.owned([vs("chat-vs", host="chat.example")], "routing")
+    assert other["metadata"]["annotations"][ms.APPLIED_ANNOTATION] != first["metadata"]["annotations"][ms.APPLIED_ANNOTATION]
+
+
+@pytest.mark.parametrize("drift", ["value", "removed", "no digest", "other digest", "type", "deleting"])
+def test_anything_but_the_object_as_applied_goes_through_the_dry_run(drift):
+    server = Server()
+    be.reconcile(server, "routing", [vs("chat-vs")])
+    live = server.store[("VirtualService", "chat", "chat-vs")]
+    if drift == "value":
+        live["spec"]["hosts"] = ["elsewhere"]
+    elif drift == "removed":
+        del live["spec"]["hosts"]
+    elif drift == "no digest":  # applied by a version without it
+        del live["metadata"]["annotations"]
+    elif drift == "other digest":
+        live["metadata"]["annotations"][ms.APPLIED_ANNOTATION] = "0" * 64
+    elif drift == "type":  # the server's normalised form: left to the dry run
+        live["spec"]["hosts"] = [1]
+    else:
+        live["metadata"]["deletionTimestamp"] = "2026-12-03T00:00:00Z"
+    server.dry_runs.clear()
+    server.writes.clear()
+    result = be.reconcile(server, "routing", [vs("chat-vs")])
+    assert server.dry_runs == ["VirtualService chat/chat-vs"]
+    assert result["changed"] and server.writes == [("apply", "VirtualService chat/chat-vs")]
+
+
+def test_fields_others_added_do_not_force_a_dry_run():
+    server = Server()
+    be.reconcile(server, "routing", [vs("chat-vs")])
+    live = server.store[("VirtualService", "chat", "chat-vs")]
+    live["metadata"]["labels"]["team"] = "chat"
+    live["metadata"]["annotations"]["kubectl.kubernetes.io/note"] = "x"
+    live["spec"]["http"] = [{"route": []}]
+    live["status"] = {"observedGeneration": 1}
+    server.dry_runs.clear()
+    assert not be.reconcile(server, "routing", [vs("chat-vs")])["changed"] and server.dry_runs == []
+
+
+@pytest.mark.parametrize("live,wanted,expected", [
+    ({"a": 1, "b": 2}, {"a": 1}, True),
+    ({"a": [1, 2]}, {"a": [1]}, False),
+    ({"a": [{"x": 1, "y": 2}]}, {"a": [{"x": 1}]}, True),
+    ({"a": True}, {"a": 1}, False),
+    ({"a": 1.0}, {"a": 1}, False),
+    ({}, {"a": None}, False),
+    ({"a": None}, {"a": None}, True),
+])
+def test_holds(live, wanted, expected):
+    assert be.holds(live, wanted) is expected
