@@ -66,6 +66,24 @@ def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(kube):
     assert len(names(kube, "virtualservices.networking.istio.io")) == 9
 
 
+def test_an_unchanged_bundle_is_not_dry_run_and_a_drifted_object_is_repaired(kube):
+    assert play(kube).rc == 0
+    assert_noop(kube, lambda: play(kube))
+    assert kube.dry_runs() == []  # every object still as applied: one list per kind, no dry run
+
+    def hosts():
+        return json.loads(kube.kubectl("get", "virtualservice", "-n", "chat", "chat-vs", "-o", "json").stdout)["spec"]["hosts"]
+    applied = hosts()
+    kube.kubectl("patch", "virtualservice", "-n", "chat", "chat-vs", "--type=merge", "-p",
+                 json.dumps({"spec": {"hosts": ["drifted.example"]}}))
+    kube.clear_requests()
+    repaired = play(kube)
+    assert repaired.rc == 0 and repaired.changed > 0, repaired
+    assert [d["name"] for d in kube.dry_runs()] == ["chat-vs"]
+    assert [(w["verb"], w["name"]) for w in kube.writes()] == [("patch", "chat-vs")]
+    assert hosts() == applied
+
+
 def test_check_diff_shows_changes_and_writes_nothing(kube):
     kube.clear_requests()
     result = play(kube, BOTH, None, "--check", "--diff")

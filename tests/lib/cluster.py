@@ -49,12 +49,16 @@ class LocalCluster:
     def all_writes(self) -> list[dict]:
         return self._settled(None)
 
-    def _settled(self, user: str | None) -> list[dict]:
+    def dry_runs(self) -> list[dict]:
+        """Dry-run writes (dryRun=All) by the admin client since the last clear_requests()."""
+        return self._settled(self.config["admin_user"], dry_runs=True)
+
+    def _settled(self, user: str | None, dry_runs: bool = False) -> list[dict]:
         # A request is logged before it is served; its completion (code, a create's name) is logged
         # just after the client has its answer: give that line a moment to land.
         deadline = time.time() + 2
         while True:
-            found = audit.writes(self.audit_log, self._mark, user)
+            found = audit.writes(self.audit_log, self._mark, user, dry_runs=dry_runs)
             if all(w["code"] is not None for w in found) or time.time() > deadline:
                 return found
             time.sleep(0.1)

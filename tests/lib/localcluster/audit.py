@@ -29,8 +29,9 @@ def read_from(log: Path, offset: int) -> bytes:
         return b""
 
 
-def writes(log: Path, offset: int = 0, user: str | None = None) -> list[dict]:
-    """Write requests after byte offset, by user if given, dry runs excluded; one entry per request.
+def writes(log: Path, offset: int = 0, user: str | None = None, dry_runs: bool = False) -> list[dict]:
+    """Write requests after byte offset, by user if given, dry runs excluded (or only dry runs, with dry_runs);
+    one entry per request.
 
     The RequestReceived stage is logged before the request is served (blocking audit mode), so a
     write the client already saw answered is always here; its ResponseComplete adds the code.
@@ -41,7 +42,7 @@ def writes(log: Path, offset: int = 0, user: str | None = None) -> list[dict]:
             event = json.loads(raw)
         except ValueError:
             continue  # a line being written right now
-        if event.get("verb") not in WRITE_VERBS or "dryRun=All" in event.get("requestURI", ""):
+        if event.get("verb") not in WRITE_VERBS or ("dryRun=All" in event.get("requestURI", "")) != dry_runs:
             continue
         if user and event.get("user", {}).get("username") != user:
             continue
