@@ -70,3 +70,15 @@ def test_argument_spec_defaults_equal_role_defaults(role):
         assert name in opts, "%s: default %s is not in meta/argument_specs.yml" % (role, name)
         if "default" in opts[name] and not (isinstance(value, str) and "{{" in value):
             assert opts[name]["default"] == value, "%s: %s" % (role, name)
+
+
+@pytest.mark.parametrize("role", ["istio_base", "istiod", "istio_gateway", "kiali", "jaeger"])
+def test_the_release_a_role_builds_has_the_shape_of_the_release_entry_points(role):
+    """The release roles include istio_release's install without validating its argument again
+    (rolespec_validate: false): the dict they pass must have the shape that spec declares."""
+    release = yaml.safe_load((ROLES / role / "vars/main.yml").read_text())["__%s_release" % role]
+    for entry in ("install", "render"):
+        spec = options("istio_release", entry)["istio_release"]["options"]
+        assert set(release) <= set(spec), (role, entry, set(release) - set(spec))
+        assert {k for k, o in spec.items() if o.get("required")} <= set(release), (role, entry)
+        assert all(isinstance(v, str) and v.startswith("{{") for v in release.values()), role  # computed from the role's arguments
