@@ -9,10 +9,11 @@ holds. `reconcile` talks to the API server through a `client` with four calls
 (what changed, what to prune, the report) stay pure and testable.
 
 Each object carries the digest of itself as applied (`mesh_spec.APPLIED_ANNOTATION`). A live object
-with the same digest and every field we set at the value we set needs no dry run: our last apply was
-this very object (so the fields we own are the same) and nobody has changed them since. Anything else -
-a new or changed object, an older one without the digest, a field changed or removed by someone,
-a value the server normalises - goes through the dry run as before.
+with the same digest, no writer but our applies in its managedFields (status writes aside) and every
+field we set at the value we set needs no dry run: our last apply was this very object (so the fields
+we own are the same) and nobody has written it since. Anything else - a new or changed object, an
+older one without the digest, an object someone else edited, a value the server normalises - goes
+through the dry run as before.
 """
 from __future__ import annotations
 
@@ -71,11 +72,19 @@ def holds(live, wanted):
     return type(live) is type(wanted) and live == wanted
 
 
+def only_ours(live):
+    """No writer but our applies has touched the object (status writes aside). An edit by anyone else - inside
+    an atomic list or a selector, where `holds` cannot see an added key - leaves its manager here."""
+    return all(m.get("subresource") or (m.get("manager") == ms.FIELD_MANAGER and m.get("operation") == "Apply")
+               for m in (live.get("metadata") or {}).get("managedFields") or [])
+
+
 def unchanged(live, wanted):
     """True when an apply of `wanted` would change nothing in `live` (see the module's docstring)."""
     meta = live.get("metadata") or {}
     return (not meta.get("deletionTimestamp")
             and (meta.get("annotations") or {}).get(ms.APPLIED_ANNOTATION) == wanted["metadata"]["annotations"][ms.APPLIED_ANNOTATION]
+            and only_ours(live)
             and holds(live, wanted))
 
 

@@ -67,14 +67,15 @@ class HelmError(Exception):
     pass
 
 
-# Helm's storage driver (HELM_DRIVER): the Secrets one is its default; any other is read by helm itself.
+# Helm's storage driver (HELM_DRIVER, case-sensitive as helm reads it): the Secrets one is its default; any
+# other is read by helm itself.
 SECRETS_DRIVERS = ("", "secret", "secrets")
 RELEASE_SECRET_TYPE = "helm.sh/release.v1"
 GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 def secrets_driver(environ=None):
-    return (environ if environ is not None else os.environ).get("HELM_DRIVER", "").lower() in SECRETS_DRIVERS
+    return (environ if environ is not None else os.environ).get("HELM_DRIVER", "") in SECRETS_DRIVERS
 
 
 def decode_release(data):

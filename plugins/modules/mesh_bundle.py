@@ -16,9 +16,10 @@ description:
     istiod's) checks all of them before the first write; only the objects whose dry run differs from the live
     object are then applied (server-side apply, field manager C(eco2.mesh), conflicts forced). A run with
     nothing to change writes nothing.
-  - A live object that carries the same digest and every field of O(objects) at the same value is the object
-    as this module last applied it, unchanged since; it is not dry-run again (a re-run of an unchanged bundle
-    sends one list per kind). Anything else goes through the dry run.
+  - A live object that carries the same digest, every field of O(objects) at the same value, and no field
+    manager but this module's applies (status writes aside) is the object as this module last applied it,
+    unchanged since; it is not dry-run again (a re-run of an unchanged bundle sends one list per kind).
+    Anything else, such as an object someone edited, goes through the dry run.
   - With O(prune), objects carrying the bundle's labels that are not in O(objects) are deleted.
     O(objects=[]) with O(prune) removes the whole bundle.
   - With O(verify), the bundle is listed again after the writes; the module fails when an object is missing

@@ -106,7 +106,14 @@ import shutil
 from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
 from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import (
     HelmCli, HelmError, HelmStorage, describe, plan_recovery, secrets_driver, up_to_date)
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import cluster_access, client_from_module, kube_module
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import Kube, cluster_access, kube_module
+
+
+def kube_client(module, kubeconfig, context):
+    try:
+        return Kube({"kubeconfig": kubeconfig, "context": context})
+    except Exception as exc:  # pylint: disable=broad-except  # config errors have many types
+        module.fail_json(msg="Cannot load the Kubernetes client configuration from %s: %s" % (kubeconfig, exc))
 
 
 def main():
@@ -130,8 +137,9 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     helm = HelmCli(binary, module.run_command, kubeconfig=kubeconfig, context=context)
-    # Reads from the release Secrets when helm keeps them there; the recovery itself is helm's to run.
-    records = HelmStorage(client_from_module(module)) if secrets_driver() else helm
+    # Reads from the release Secrets when helm keeps them there, on the cluster helm talks to (its kubeconfig and
+    # context); the recovery itself is helm's to run.
+    records = HelmStorage(kube_client(module, kubeconfig, context)) if secrets_driver() else helm
     current = False
     try:
         history = records.history(p["name"], p["namespace"])

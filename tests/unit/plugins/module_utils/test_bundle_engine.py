@@ -169,7 +169,36 @@ def test_anything_but_the_object_as_applied_goes_through_the_dry_run(drift):
     assert result["changed"] and server.writes == [("apply", "VirtualService chat/chat-vs")]
 
 
-def test_fields_others_added_do_not_force_a_dry_run():
+def test_an_edit_inside_an_atomic_list_is_dry_run_and_undone():
+    """A key added inside a list item (atomic for server-side apply, like a NetworkPolicy's `from`): the wanted
+    fields still hold, but the editor's managedFields entry sends the object through the dry run."""
+    obj = vs("chat-vs")
+    obj["spec"]["http"] = [{"route": [{"destination": {"host": "chat"}}]}]
+    server = Server()
+    be.reconcile(server, "routing", [obj])
+    live = server.store[("VirtualService", "chat", "chat-vs")]
+    live["spec"]["http"][0]["route"][0]["destination"]["port"] = {"number": 1}
+    live["metadata"]["managedFields"].append({"manager": "kubectl-edit", "operation": "Update", "fieldsV1": ["http"]})
+    assert be.holds(live, be.owned([obj], "routing")[0])  # the fields alone do not show the edit
+    server.dry_runs.clear()
+    server.writes.clear()
+    result = be.reconcile(server, "routing", [obj])
+    assert server.dry_runs == ["VirtualService chat/chat-vs"] and result["changed"]
+    assert server.writes == [("apply", "VirtualService chat/chat-vs")]
+    assert "port" not in server.store[("VirtualService", "chat", "chat-vs")]["spec"]["http"][0]["route"][0]["destination"]
+
+
+def test_an_object_another_manager_applied_is_dry_run():
+    server = Server()
+    be.reconcile(server, "routing", [vs("chat-vs")])
+    live = server.store[("VirtualService", "chat", "chat-vs")]
+    live["metadata"]["managedFields"].append({"manager": "argocd-controller", "operation": "Apply", "fieldsV1": ["hosts"]})
+    server.dry_runs.clear()
+    be.reconcile(server, "routing", [vs("chat-vs")])
+    assert server.dry_runs == ["VirtualService chat/chat-vs"]
+
+
+def test_status_written_by_others_does_not_force_a_dry_run():
     server = Server()
     be.reconcile(server, "routing", [vs("chat-vs")])
     live = server.store[("VirtualService", "chat", "chat-vs")]
@@ -177,6 +206,7 @@ def test_fields_others_added_do_not_force_a_dry_run():
     live["metadata"]["annotations"]["kubectl.kubernetes.io/note"] = "x"
     live["spec"]["http"] = [{"route": []}]
     live["status"] = {"observedGeneration": 1}
+    live["metadata"]["managedFields"].append({"manager": "pilot-discovery", "operation": "Update", "subresource": "status"})
     server.dry_runs.clear()
     assert not be.reconcile(server, "routing", [vs("chat-vs")])["changed"] and server.dry_runs == []
 

@@ -142,7 +142,7 @@ def test_a_refused_list_or_a_damaged_record_is_a_helm_error():
         HelmStorage(FakeKube([damaged])).history("istiod", "istio-system")
 
 
-@pytest.mark.parametrize("driver,secrets", [(None, True), ("", True), ("secret", True), ("Secrets", True),
+@pytest.mark.parametrize("driver,secrets", [(None, True), ("", True), ("secret", True), ("secrets", True), ("Secrets", False),
                                             ("configmap", False), ("sql", False), ("memory", False)])
 def test_only_the_secrets_driver_is_read_without_helm(driver, secrets):
     assert secrets_driver({} if driver is None else {"HELM_DRIVER": driver}) is secrets
