@@ -82,6 +82,9 @@ def test_an_unchanged_bundle_is_not_dry_run_and_a_drifted_object_is_repaired(kub
     assert [d["name"] for d in kube.dry_runs()] == ["chat-vs"]
     assert [(w["verb"], w["name"]) for w in kube.writes()] == [("patch", "chat-vs")]
     assert hosts() == applied
+    # The forced apply took the field back from the editor: the object is only ours again, and not dry-run.
+    assert_noop(kube, lambda: play(kube))
+    assert kube.dry_runs() == []
 
 
 def test_check_diff_shows_changes_and_writes_nothing(kube):
