@@ -166,13 +166,17 @@ def test_killing_ansible_playbook_alone_stops_helm_and_the_next_run_recovers(kub
     assert helm.releases()["gw-orphan"] == (1, "deployed")
 
 
-def test_the_release_records_read_without_helm_are_what_helm_shows(kube):
+def test_the_release_records_read_without_helm_are_what_helm_shows(kube, tmp_path):
     """mesh_helm_recover reads history and values from the release Secrets: the same rows and values as
-    `helm history` and `helm get values`, for every release the tests above left (upgraded, rolled back)."""
+    `helm history` and `helm get values`, for a release of its own (installed, failed, rolled back, upgraded)
+    and every other release on the cluster."""
+    assert install_release(kube, tmp_path, "gw-records", GOOD_VALUES).rc == 0
+    assert install_release(kube, tmp_path, "gw-records", BAD_VALUES).rc != 0  # failed, then rolled back
+    assert install_release(kube, tmp_path, "gw-records", dict(GOOD_VALUES, replicaCount=1)).rc == 0
     storage = HelmStorage(Kube({"kubeconfig": kube.kubeconfig}))
     listed = json.loads(subprocess.run([str(TOOLS_BIN / "helm"), "list", "-A", "-a", "-o", "json"], env=kube.env(),
                                        text=True, capture_output=True, check=True).stdout)
-    assert {r["name"] for r in listed} >= set(RELEASES) | {"gw-upgrade"}
+    assert "gw-records" in {r["name"] for r in listed}
     for rel in listed:
         name, namespace = rel["name"], rel["namespace"]
         helm = [str(TOOLS_BIN / "helm"), "--namespace", namespace, "--output", "json"]
@@ -184,4 +188,6 @@ def test_the_release_records_read_without_helm_are_what_helm_shows(kube):
         assert sorted(storage.history(name, namespace), key=lambda r: r["revision"]) == [
             {k: row[k] for k in fields} for row in sorted(history, key=lambda r: r["revision"])], name
         assert storage.values(name, namespace) == values, name
-    assert len(storage.history("gw-upgrade", "resilience")) >= 4  # installed, failed, rolled back, upgraded
+    assert [r["status"] for r in sorted(storage.history("gw-records", "resilience"), key=lambda r: r["revision"])] == [
+        "superseded", "failed", "superseded", "deployed"]  # installed, failed, rolled back, upgraded
+    assert storage.values("gw-records", "resilience") == dict(GOOD_VALUES, replicaCount=1)
