@@ -37,6 +37,13 @@ options:
     type: list
     elements: str
     default: []
+  managed_fields:
+    description:
+      - Keep C(metadata.managedFields), the fields each writer set.
+      - Left out by default, as C(kubectl get) leaves them out, because they are often larger than the rest of
+        the object and every later task that takes the result as an argument would copy them again.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -84,6 +91,7 @@ def main():
         kind=dict(type="str", required=True),
         namespace=dict(type="str"),
         names=dict(type="list", elements="str", default=[]),
+        managed_fields=dict(type="bool", default=False),
     )
     module = kube_module(argument_spec)
     p = module.params
@@ -98,6 +106,9 @@ def main():
             items = kube.list_objects(p["api_version"], p["kind"], namespace=p["namespace"])
     except Exception as exc:  # the client raises many types; each is the API server's answer
         module.fail_json(msg="Cannot read %s %s: %s" % (p["api_version"], p["kind"], exc))
+    if not p["managed_fields"]:
+        for item in items:
+            item.get("metadata", {}).pop("managedFields", None)
     items.sort(key=lambda i: ((i["metadata"].get("namespace") or ""), i["metadata"].get("name") or ""))
     module.exit_json(changed=False, resources=items)
 

@@ -26,13 +26,42 @@ def names(kube, kind, namespace=None):
     return sorted("%s/%s" % (o["metadata"]["namespace"], o["metadata"]["name"]) for o in json.loads(out)["items"])
 
 
+READ_POLICIES = """
+- hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - eco2.mesh.mesh_info: {api_version: networking.k8s.io/v1, kind: NetworkPolicy, namespace: chat}
+      register: plain
+    - eco2.mesh.mesh_info: {api_version: networking.k8s.io/v1, kind: NetworkPolicy, namespace: chat,
+                            managed_fields: true}
+      register: full
+    - ansible.builtin.copy: {content: "{{ {'plain': plain, 'full': full} | to_json }}", dest: "{{ out }}"}
+"""
+
+
+def assert_mesh_info_leaves_out_managed_fields_unless_asked(kube, tmp_path):
+    playbook, out = tmp_path / "read.yml", tmp_path / "read.json"
+    playbook.write_text(READ_POLICIES)
+    result = run_playbook(str(playbook), extra_vars={"out": str(out)}, env=kube.env())
+    assert result.rc == 0, result
+    read = json.loads(out.read_text())
+    plain, full = read["plain"]["resources"], read["full"]["resources"]
+    assert len(plain) == 11 and [p["metadata"]["name"] for p in plain] == [p["metadata"]["name"] for p in full]
+    assert not any("managedFields" in p["metadata"] for p in plain)
+    assert all({m["manager"] for m in p["metadata"]["managedFields"]} == {"eco2.mesh"} for p in full)
+    assert [dict(p, metadata={k: v for k, v in p["metadata"].items() if k != "managedFields"}) for p in full] == plain
+
+
 @pytest.fixture
 def kube(cluster):
     prepare(cluster)
     return cluster
 
 
-def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(kube):
+def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(kube, tmp_path):
     first = play(kube)
     assert first.rc == 0, first
     assert first.changed > 0
@@ -50,6 +79,7 @@ def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(kube):
     assert "eco2.mesh" in managers
 
     assert_noop(kube, lambda: play(kube))
+    assert_mesh_info_leaves_out_managed_fields_unless_asked(kube, tmp_path)
 
     kube.clear_requests()
     without_chat = [{"name": d} for d in DOMAINS if d != "chat"]
