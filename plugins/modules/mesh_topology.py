@@ -14,6 +14,8 @@ description:
     namespace, and the spec's cross-domain flows.
   - The SVG ends with a comment holding the digest of the picture's Graphviz source; while the topology does not
     change, a re-run keeps that SVG and does not run C(dot) again.
+  - A picture of more than O(svg_max_nodes) nodes is not laid out; its source is written to
+    O(dest)/C(topology.dot) (an SVG rendered by hand from it is kept).
   - When C(dot) runs out of O(svg_timeout), its source is written to O(dest)/C(topology.dot), and a re-run of the
     same topology does not try again unless given a longer O(svg_timeout). An SVG rendered by hand from it
     (C(dot -Tsvg topology.dot -o topology.svg) in O(dest)) is kept.
@@ -53,6 +55,14 @@ options:
         takes many minutes). At least 1.
     type: int
     default: 60
+  svg_max_nodes:
+    description:
+      - Lay out no picture of more nodes than this (Services, VirtualServices, sidecars, the gateway, istiod, the
+        ALB and Ingress; about three per domain). Graphviz's time grows much faster than the graph (on a 2-core VM,
+        50 domains took 2 s, 75 took 13 s and 100 more than 90 s), so past it the run writes the Mermaid file, the
+        source in C(topology.dot) and a warning without waiting for O(svg_timeout). V(0) means no limit.
+    type: int
+    default: 250
 attributes:
   check_mode:
     description: Reports which files would change without writing them.
@@ -88,8 +98,8 @@ mermaid:
   type: str
   returned: always
 svg:
-  description: Path of the SVG file; null when Graphviz C(dot) is not on PATH, fails or runs out of time (a warning
-    says so).
+  description: Path of the SVG file; null when Graphviz C(dot) is not on PATH, fails or runs out of time, or the
+    picture has more than O(svg_max_nodes) nodes (a warning says so).
   type: str
   returned: always
 """
@@ -115,6 +125,7 @@ def source_digest(source):
 
 
 TIMED_OUT = "// eco2.mesh: Graphviz 'dot' did not lay this out within %d s (svg_timeout)\n"
+TOO_BIG = "// eco2.mesh: not laid out by Graphviz 'dot': %d nodes, more than svg_max_nodes=%d\n"
 TIMED_OUT_LINE = re.compile(re.escape(TIMED_OUT.split("%d", 1)[0]) + r"(\d+) s")
 
 
@@ -161,11 +172,25 @@ def draw_svg(module, dot, source, timeout):
     return svg, None, False
 
 
-def picture(module, dest, source, timeout):
-    """{file name: text} of the picture (topology.svg, or topology.dot when dot ran out of time), and why no SVG."""
+def node_count(graph):
+    return len(graph["nodes"]) + sum(len(c["nodes"]) for c in graph["clusters"])
+
+
+def picture(module, dest, source, timeout, nodes=0, max_nodes=0):
+    """{file name: text} of the picture (topology.svg, or topology.dot when dot ran out of time or the picture has more
+    than max_nodes nodes), and why no SVG."""
     existing = _read(os.path.join(dest, "topology.svg"))
     if drawn_before(existing, source) is not None:
         return {"topology.svg": existing}, None
+    if max_nodes and nodes > max_nodes:
+        drawn = {"topology.dot": TOO_BIG % (nodes, max_nodes) + source}
+        if _read(os.path.join(dest, "topology.dot")) == drawn["topology.dot"]:
+            by_hand = rendered_by_hand(existing, dest)
+            if by_hand is not None:
+                drawn["topology.svg"] = by_hand
+                return drawn, None
+        return drawn, ("The topology has %d nodes, more than svg_max_nodes=%d: not laid out by Graphviz 'dot' (its "
+                       "source: topology.dot)" % (nodes, max_nodes))
     waited = timed_out_before(dest, source, timeout)
     if waited is not None:
         drawn = {"topology.dot": TIMED_OUT % waited + source}
@@ -195,12 +220,15 @@ def main():
             "title": {"type": "str"},
             "dest": {"type": "path", "required": True},
             "svg_timeout": {"type": "int", "default": 60},
+            "svg_max_nodes": {"type": "int", "default": 250},
         },
         supports_check_mode=True,
     )
     p = module.params
     if p["svg_timeout"] < 1:
         module.fail_json(msg="svg_timeout: must be at least 1 (seconds), got %d" % p["svg_timeout"])
+    if p["svg_max_nodes"] < 0:
+        module.fail_json(msg="svg_max_nodes: must be 0 (no limit) or more, got %d" % p["svg_max_nodes"])
     spec = plain(p["spec"])
     if not ("gateway" in spec and "domains" in spec and "alb" in spec):
         try:
@@ -209,7 +237,8 @@ def main():
             module.fail_json(msg=str(exc))
     graph = mesh_topology.build(spec, plain(p["istiod_values"]), plain(p["gateway_values"]), plain(p["nodes"]))
     files = {"topology.mmd": mesh_topology.to_mermaid(graph, p["title"])}
-    drawn, why = picture(module, p["dest"], mesh_topology.to_dot(graph, p["title"]), p["svg_timeout"])
+    drawn, why = picture(module, p["dest"], mesh_topology.to_dot(graph, p["title"]), p["svg_timeout"],
+                         node_count(graph), p["svg_max_nodes"])
     if why:
         module.warn("%s: wrote the Mermaid text only" % why)
     files.update(drawn)

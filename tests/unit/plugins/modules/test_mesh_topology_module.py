@@ -116,3 +116,44 @@ def test_a_topology_dot_ran_out_of_time_for_is_tried_again_only_with_more_time(t
     drawn = run_module(dict(args, svg_timeout=30), capsys)
     assert drawn["written"] == ["topology.svg"] and drawn["removed"] == ["topology.dot"]
     assert drawn["svg"] == str(dest / "topology.svg") and not (dest / "topology.dot").exists()
+
+
+def test_a_picture_of_more_nodes_than_svg_max_nodes_is_not_laid_out(tmp_path, capsys, monkeypatch):
+    # 3 domains are 18 nodes: the ALB, the Ingress, the gateway, istiod, the health-check route, a VirtualService,
+    # a Service and the sidecars per domain, and the routes and Services of Argo CD and Grafana.
+    calls = tmp_path / "calls"
+    spy = tmp_path / "bin"
+    spy.mkdir()
+    (spy / "dot").write_text("#!/bin/sh\necho run >> %s\nexit 3\n" % calls)
+    os.chmod(spy / "dot", 0o755)
+    real_path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", "%s:%s" % (spy, real_path))
+    warned = []
+    monkeypatch.setattr(mesh_topology.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    dest = tmp_path / "out"
+    args = {"spec": many_domains(3), "dest": str(dest), "svg_max_nodes": 17}
+    out = run_module(args, capsys)
+    assert not out.get("failed") and out["changed"] and out["svg"] is None and not calls.exists()
+    assert out["written"] == ["topology.dot", "topology.mmd"]
+    assert warned == ["The topology has 18 nodes, more than svg_max_nodes=17: not laid out by Graphviz 'dot' (its "
+                      "source: topology.dot): wrote the Mermaid text only"]
+    header, source = (dest / "topology.dot").read_text().split("\n", 1)
+    assert header == "// eco2.mesh: not laid out by Graphviz 'dot': 18 nodes, more than svg_max_nodes=17"
+    assert source.startswith("digraph") and "dom003" in source
+    assert not run_module(args, capsys)["changed"] and not calls.exists()
+    # A picture rendered by hand from topology.dot is kept.
+    (dest / "topology.svg").write_text("<svg>by hand</svg>\n")
+    kept = run_module(args, capsys)
+    assert not kept["changed"] and kept["svg"] == str(dest / "topology.svg") and not calls.exists()
+    # At the limit, Graphviz draws it.
+    monkeypatch.setenv("PATH", real_path)
+    drawn = run_module(dict(args, svg_max_nodes=18), capsys)
+    assert drawn["written"] == ["topology.svg"] and drawn["removed"] == ["topology.dot"]
+    assert "eco2.mesh topology source sha256:" in (dest / "topology.svg").read_text()
+    assert run_module(dict(args, svg_max_nodes=0), capsys)["changed"] is False  # 0: no limit, the same picture
+
+
+def test_a_negative_svg_max_nodes_is_refused(tmp_path, capsys):
+    out = run_module({"spec": many_domains(3), "dest": str(tmp_path / "out"), "svg_max_nodes": -1}, capsys)
+    assert out["failed"] and out["msg"] == "svg_max_nodes: must be 0 (no limit) or more, got -1"
+    assert not (tmp_path / "out").exists()
