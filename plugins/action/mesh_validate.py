@@ -85,6 +85,11 @@ class ActionModule(ActionBase):
         hostvars = self._hostvars(task_vars, join_hosts, errors)
         found, warnings = input_validation.validate(phases, variables, specs, defaults, groups, hostvars, render)
         errors += found
+        if boolean(self._task.args.get("this_host", False), strict=False):
+            # As this host's tasks see its variables (play, role and extra vars too), whatever the pattern selects.
+            own = self._template(task_vars, input_validation.HOST_VARIABLES, errors)
+            host = task_vars.get("inventory_hostname")
+            errors += [e for e in input_validation.profile_errors(host, own, False) if e not in errors]
         for warning in warnings:
             self._display.warning(warning)
         result.update(changed=False, phases=list(phases), errors=errors, warnings_found=warnings)

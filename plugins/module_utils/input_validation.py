@@ -381,8 +381,11 @@ def _node_join_errors(values, groups, hostvars, render):
     errors = []
     pattern, where = join_pattern(values.variables)
     if not isinstance(pattern, str) or not pattern.strip():
-        return ["%s: %r is not a host pattern (an inventory group or host)" % (where, pattern)]
-    hosts, unknown = pattern_hosts(pattern, groups)
+        # The master checks below still run: one pass reports every problem.
+        errors.append("%s: %r is not a host pattern (an inventory group or host)" % (where, pattern))
+        hosts, unknown = None, []
+    else:
+        hosts, unknown = pattern_hosts(pattern, groups)
     known = ", ".join(sorted(g for g in groups if g not in ("all", "ungrouped")))
     for name in unknown:
         errors.append("%s: %r is neither a group nor a host of the inventory (groups: %s); the node_join phase "
@@ -392,7 +395,7 @@ def _node_join_errors(values, groups, hostvars, render):
         errors.append("%s: %r selects no host; the node_join phase needs the gateway node there (or --skip-tags "
                       "node_join)" % (where, pattern))
     for host in hosts or []:
-        errors += _profile_errors(host, hostvars.get(host) or {}, render)
+        errors += profile_errors(host, hostvars.get(host) or {}, render)
     mode = values.get("node_join_mode")
     if mode == "host" and not render:
         master_group = values.get("node_join_master_group") or "masters"
@@ -401,14 +404,18 @@ def _node_join_errors(values, groups, hostvars, render):
             errors.append("node_join_master_group: inventory group [%s] is missing or empty; add the first "
                           "control-plane node to it (or set node_join_master_group)" % master_group)
         master = values.get("node_join_master_host") if values.set_by_user("node_join_master_host") else None
-        if master is not None and masters and master not in masters:
+        if values.set_by_user("node_join_master_host") and not master:
+            errors.append("node_join_master_host: is empty; set it to a host of group '%s' (%s), or leave it unset "
+                          "for the group's first host" % (master_group, ", ".join(masters) or "the group is empty"))
+        elif master is not None and masters and master not in masters:
             # Per joining host, worded as the role's own preflight words it.
             errors += ["%s: node_join_master_host=%s is not a host of group '%s' (%s); set it to one of them"
                        % (host, master, master_group, ", ".join(masters)) for host in hosts or ["(no host)"]]
     return errors
 
 
-def _profile_errors(host, hv, render):
+def profile_errors(host, hv, render):
+    """The problems of one host's node profile (labels, taints) and provider ID, from its variables `hv`."""
     labels = hv.get("node_profile_labels")
     where = "%s: node_profile_labels" % host
     if labels is None:

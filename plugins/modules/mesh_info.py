@@ -10,7 +10,8 @@ short_description: Read the objects of one kind (one list request), or some of t
 version_added: 0.1.0
 description:
   - Lists the objects of one kind, in one namespace or in all, with a single request; or, given O(names),
-    reads those objects (one request each). Returns them as C(kubernetes.core.k8s_info) does, in RV(resources).
+    reads those objects (one request each). Returns them as C(kubernetes.core.k8s_info) does, in RV(resources),
+    without C(metadata.managedFields) unless O(managed_fields) is true.
   - A kind the API server does not serve (its CRD absent) gives no objects, not an error.
   - Runs inside the Ansible worker when the task runs on the controller (no Python process per task), which
     is why the roles read with it rather than with C(kubernetes.core.k8s_info).
@@ -37,6 +38,12 @@ options:
     type: list
     elements: str
     default: []
+  outside_bundle:
+    description:
+      - Only the objects that are not part of this eco2.mesh bundle (label C(mesh.eco2.io/bundle) not equal to it),
+        for example V(network-policies) to see what others apply. The list request carries the label selector, so
+        the API server leaves the bundle's objects out.
+    type: str
   managed_fields:
     description:
       - Keep C(metadata.managedFields), the fields each writer set.
@@ -70,6 +77,7 @@ resources:
 """
 
 from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module, kube_module
+from ansible_collections.eco2.mesh.plugins.module_utils.mesh_spec import BUNDLE_LABEL
 
 try:
     from kubernetes.dynamic.exceptions import ResourceNotFoundError
@@ -92,6 +100,7 @@ def main():
         namespace=dict(type="str"),
         names=dict(type="list", elements="str", default=[]),
         managed_fields=dict(type="bool", default=False),
+        outside_bundle=dict(type="str"),
     )
     module = kube_module(argument_spec)
     p = module.params
@@ -103,9 +112,12 @@ def main():
             found = (kube.get_object(p["api_version"], p["kind"], name, namespace=p["namespace"]) for name in p["names"])
             items = [dict(i, apiVersion=p["api_version"], kind=p["kind"]) for i in found if i]
         else:
-            items = kube.list_objects(p["api_version"], p["kind"], namespace=p["namespace"])
+            items = kube.list_objects(p["api_version"], p["kind"], namespace=p["namespace"], label_selector=(
+                "%s!=%s" % (BUNDLE_LABEL, p["outside_bundle"]) if p["outside_bundle"] else None))
     except Exception as exc:  # the client raises many types; each is the API server's answer
         module.fail_json(msg="Cannot read %s %s: %s" % (p["api_version"], p["kind"], exc))
+    if p["outside_bundle"]:  # objects read by name
+        items = [i for i in items if ((i["metadata"].get("labels") or {}).get(BUNDLE_LABEL) != p["outside_bundle"])]
     if not p["managed_fields"]:
         for item in items:
             item.get("metadata", {}).pop("managedFields", None)

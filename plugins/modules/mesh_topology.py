@@ -172,6 +172,13 @@ def draw_svg(module, dot, source, timeout):
     return svg, None, False
 
 
+def dot_source(text):
+    """topology.dot's Graphviz source without the line that says why this run did not lay it out."""
+    if text and text.startswith("// eco2.mesh:"):
+        return text.split("\n", 1)[1] if "\n" in text else ""
+    return text
+
+
 def node_count(graph):
     return len(graph["nodes"]) + sum(len(c["nodes"]) for c in graph["clusters"])
 
@@ -183,14 +190,16 @@ def picture(module, dest, source, timeout, nodes=0, max_nodes=0):
     if drawn_before(existing, source) is not None:
         return {"topology.svg": existing}, None
     if max_nodes and nodes > max_nodes:
-        drawn = {"topology.dot": TOO_BIG % (nodes, max_nodes) + source}
-        if _read(os.path.join(dest, "topology.dot")) == drawn["topology.dot"]:
+        current = _read(os.path.join(dest, "topology.dot"))
+        # Whatever its first line says (another limit, a timeout), a picture drawn by hand from this source is kept,
+        # with the file as it is (rewriting it would make it newer than the picture).
+        if dot_source(current) == source:
             by_hand = rendered_by_hand(existing, dest)
             if by_hand is not None:
-                drawn["topology.svg"] = by_hand
-                return drawn, None
-        return drawn, ("The topology has %d nodes, more than svg_max_nodes=%d: not laid out by Graphviz 'dot' (its "
-                       "source: topology.dot)" % (nodes, max_nodes))
+                return {"topology.dot": current, "topology.svg": by_hand}, None
+        why = ("The topology has %d nodes, more than svg_max_nodes=%d: not laid out by Graphviz 'dot' (its source: "
+               "topology.dot)" % (nodes, max_nodes))
+        return {"topology.dot": TOO_BIG % (nodes, max_nodes) + source}, why
     waited = timed_out_before(dest, source, timeout)
     if waited is not None:
         drawn = {"topology.dot": TIMED_OUT % waited + source}

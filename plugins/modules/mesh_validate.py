@@ -27,6 +27,13 @@ options:
     type: list
     elements: str
     default: []
+  this_host:
+    description:
+      - Also check the node profile (labels, taints) and the provider ID of the host the task runs for, with its
+        variables as its tasks see them (play, role and extra vars included), whether or not the node_join phase's
+        host pattern selects it. The role node_join sets it on the host it joins.
+    type: bool
+    default: false
 attributes:
   check_mode:
     description: Validates the same in check mode; it never writes.

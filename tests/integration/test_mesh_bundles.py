@@ -38,20 +38,30 @@ READ_POLICIES = """
     - eco2.mesh.mesh_info: {api_version: networking.k8s.io/v1, kind: NetworkPolicy, namespace: chat,
                             managed_fields: true}
       register: full
-    - ansible.builtin.copy: {content: "{{ {'plain': plain, 'full': full} | to_json }}", dest: "{{ out }}"}
+    - eco2.mesh.mesh_info: {api_version: networking.k8s.io/v1, kind: NetworkPolicy, namespace: chat,
+                            outside_bundle: network-policies}
+      register: others
+    - ansible.builtin.copy: {content: "{{ {'plain': plain, 'full': full, 'others': others} | to_json }}",
+                             dest: "{{ out }}"}
 """
 
 
-def assert_mesh_info_leaves_out_managed_fields_unless_asked(kube, tmp_path):
+def assert_mesh_info_reads_what_is_asked(kube, tmp_path):
     playbook, out = tmp_path / "read.yml", tmp_path / "read.json"
     playbook.write_text(READ_POLICIES)
+    kube.kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "theirs", "namespace": "chat"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}))
     result = run_playbook(str(playbook), extra_vars={"out": str(out)}, env=kube.env())
+    kube.kubectl("delete", "networkpolicy", "-n", "chat", "theirs")
     assert result.rc == 0, result
     read = json.loads(out.read_text())
-    plain, full = read["plain"]["resources"], read["full"]["resources"]
+    assert [p["metadata"]["name"] for p in read["others"]["resources"]] == ["theirs"]
+    plain = [p for p in read["plain"]["resources"] if p["metadata"]["name"] != "theirs"]
+    full = [p for p in read["full"]["resources"] if p["metadata"]["name"] != "theirs"]
     assert len(plain) == 11 and [p["metadata"]["name"] for p in plain] == [p["metadata"]["name"] for p in full]
     assert not any("managedFields" in p["metadata"] for p in plain)
-    assert all({m["manager"] for m in p["metadata"]["managedFields"]} == {"eco2.mesh"} for p in full)
+    assert all("eco2.mesh" in {m["manager"] for m in p["metadata"]["managedFields"]} for p in full)
     assert [dict(p, metadata={k: v for k, v in p["metadata"].items() if k != "managedFields"}) for p in full] == plain
 
 
@@ -79,7 +89,7 @@ def test_apply_second_run_is_a_noop_and_removed_domain_is_pruned(kube, tmp_path)
     assert "eco2.mesh" in managers
 
     assert_noop(kube, lambda: play(kube))
-    assert_mesh_info_leaves_out_managed_fields_unless_asked(kube, tmp_path)
+    assert_mesh_info_reads_what_is_asked(kube, tmp_path)
 
     kube.clear_requests()
     without_chat = [{"name": d} for d in DOMAINS if d != "chat"]

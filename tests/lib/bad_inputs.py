@@ -208,6 +208,7 @@ CASES = [
     _c("node_join", "join-hosts-empty", {"mesh_join_hosts": ""}, "mesh_join_hosts"),
     _c("node_join", "mode", {"node_join_mode": "ssh"}, "node_join_mode"),
     _c("node_join", "master-host", dict(_HOST_MODE, node_join_master_host="k8s-api-auth"), "node_join_master_host"),
+    _c("node_join", "master-host-empty", dict(_HOST_MODE, node_join_master_host=""), "node_join_master_host"),
     _c("node_join", "node-label-float", {"node_profile_labels": {"role": "ingress-gateway", "version": 1.1}},
        GATEWAY_HOST + ": node_profile_labels.version"),
     _c("node_join", "node-label-key", {"node_profile_labels": {"a/b/c": "x"}}, GATEWAY_HOST + ": node_profile_labels.a/b/c"),

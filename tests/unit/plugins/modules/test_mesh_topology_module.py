@@ -145,6 +145,10 @@ def test_a_picture_of_more_nodes_than_svg_max_nodes_is_not_laid_out(tmp_path, ca
     (dest / "topology.svg").write_text("<svg>by hand</svg>\n")
     kept = run_module(args, capsys)
     assert not kept["changed"] and kept["svg"] == str(dest / "topology.svg") and not calls.exists()
+    # ... also when the limit changes, or the picture was drawn by hand after a run dot ran out of time on.
+    kept = run_module(dict(args, svg_max_nodes=10), capsys)
+    assert not kept["changed"] and kept["svg"] == str(dest / "topology.svg")
+    assert (dest / "topology.svg").read_text() == "<svg>by hand</svg>\n" and not calls.exists()
     # At the limit, Graphviz draws it.
     monkeypatch.setenv("PATH", real_path)
     drawn = run_module(dict(args, svg_max_nodes=18), capsys)
