@@ -403,8 +403,9 @@ def _node_join_errors(values, groups, hostvars, render):
         if not masters:
             errors.append("node_join_master_group: inventory group [%s] is missing or empty; add the first "
                           "control-plane node to it (or set node_join_master_group)" % master_group)
-        master = values.get("node_join_master_host") if values.set_by_user("node_join_master_host") else None
-        if values.set_by_user("node_join_master_host") and not master:
+        master_set = values.set_by_user("node_join_master_host")
+        master = values.get("node_join_master_host") if master_set else None
+        if master_set and not master:
             errors.append("node_join_master_host: is empty; set it to a host of group '%s' (%s), or leave it unset "
                           "for the group's first host" % (master_group, ", ".join(masters) or "the group is empty"))
         elif master is not None and masters and master not in masters:

@@ -203,12 +203,12 @@ class BundleClient(Kube):
                              % (obj.get("kind"), meta.get("namespace") or "", meta.get("name"), _api_message(exc)))
 
 
-def client_from_module(module, cls=None, **kwargs):
-    """Build a Kube (or `cls`) from the module's kubeconfig/context options or fail cleanly."""
+def client_from_module(module, cls=None, auth=None, **kwargs):
+    """Build a Kube (or `cls`) from the module's connection options (or `auth`) or fail cleanly."""
     if not HAS_KUBERNETES:
         from ansible.module_utils.basic import missing_required_lib
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBE_IMP_ERR)
     try:
-        return (cls or Kube)(module.params, **kwargs)
+        return (cls or Kube)(module.params if auth is None else auth, **kwargs)
     except Exception as exc:  # config errors have many types; report them all the same way
         module.fail_json(msg="Cannot load the Kubernetes client configuration: %s" % exc)

@@ -106,14 +106,7 @@ import shutil
 from ansible_collections.eco2.mesh.plugins.module_utils import controller_watch
 from ansible_collections.eco2.mesh.plugins.module_utils.helm_recovery import (
     HelmCli, HelmError, HelmStorage, describe, plan_recovery, secrets_driver, up_to_date)
-from ansible_collections.eco2.mesh.plugins.module_utils.kube import Kube, cluster_access, kube_module
-
-
-def kube_client(module, kubeconfig, context):
-    try:
-        return Kube({"kubeconfig": kubeconfig, "context": context})
-    except Exception as exc:  # pylint: disable=broad-except  # config errors have many types
-        module.fail_json(msg="Cannot load the Kubernetes client configuration from %s: %s" % (kubeconfig, exc))
+from ansible_collections.eco2.mesh.plugins.module_utils.kube import client_from_module, cluster_access, kube_module
 
 
 def main():
@@ -139,7 +132,7 @@ def main():
     helm = HelmCli(binary, module.run_command, kubeconfig=kubeconfig, context=context)
     # Reads from the release Secrets when helm keeps them there, on the cluster helm talks to (its kubeconfig and
     # context); the recovery itself is helm's to run.
-    records = HelmStorage(kube_client(module, kubeconfig, context)) if secrets_driver() else helm
+    records = HelmStorage(client_from_module(module, auth={"kubeconfig": kubeconfig, "context": context})) if secrets_driver() else helm
     current = False
     try:
         history = records.history(p["name"], p["namespace"])

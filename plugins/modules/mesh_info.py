@@ -116,7 +116,7 @@ def main():
                 "%s!=%s" % (BUNDLE_LABEL, p["outside_bundle"]) if p["outside_bundle"] else None))
     except Exception as exc:  # the client raises many types; each is the API server's answer
         module.fail_json(msg="Cannot read %s %s: %s" % (p["api_version"], p["kind"], exc))
-    if p["outside_bundle"]:  # objects read by name
+    if p["outside_bundle"] and p["names"]:  # a list request carried the label selector
         items = [i for i in items if ((i["metadata"].get("labels") or {}).get(BUNDLE_LABEL) != p["outside_bundle"])]
     if not p["managed_fields"]:
         for item in items:

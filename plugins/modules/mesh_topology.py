@@ -143,9 +143,10 @@ def drawn_before(svg, source):
     return svg if svg is not None and svg.endswith(SOURCE_MARK % source_digest(source)) else None
 
 
-def timed_out_before(dest, source, timeout):
-    """The seconds an earlier run gave dot in vain for this very source, when at least `timeout`; else None."""
-    text = _read(os.path.join(dest, "topology.dot")) or ""
+def timed_out_before(text, source, timeout):
+    """The seconds an earlier run gave dot in vain for this very source (topology.dot's `text`), when at least
+    `timeout`; else None."""
+    text = text or ""
     match = TIMED_OUT_LINE.match(text)
     waited = int(match.group(1)) if match else 0
     return waited if waited >= timeout and text == TIMED_OUT % waited + source else None
@@ -179,6 +180,16 @@ def dot_source(text):
     return text
 
 
+def kept_by_hand(existing, dest, current, source):
+    """{topology.dot as it is, the picture someone rendered from it} when topology.dot (`current`) holds this source,
+    whatever its first line says (another limit, a timeout); else None. The file is kept as it is: rewriting it
+    would make it newer than the picture."""
+    if current is None or dot_source(current) != source:
+        return None
+    by_hand = rendered_by_hand(existing, dest)
+    return None if by_hand is None else {"topology.dot": current, "topology.svg": by_hand}
+
+
 def node_count(graph):
     return len(graph["nodes"]) + sum(len(c["nodes"]) for c in graph["clusters"])
 
@@ -189,26 +200,22 @@ def picture(module, dest, source, timeout, nodes=0, max_nodes=0):
     existing = _read(os.path.join(dest, "topology.svg"))
     if drawn_before(existing, source) is not None:
         return {"topology.svg": existing}, None
+    current = _read(os.path.join(dest, "topology.dot"))
     if max_nodes and nodes > max_nodes:
-        current = _read(os.path.join(dest, "topology.dot"))
-        # Whatever its first line says (another limit, a timeout), a picture drawn by hand from this source is kept,
-        # with the file as it is (rewriting it would make it newer than the picture).
-        if dot_source(current) == source:
-            by_hand = rendered_by_hand(existing, dest)
-            if by_hand is not None:
-                return {"topology.dot": current, "topology.svg": by_hand}, None
+        kept = kept_by_hand(existing, dest, current, source)
+        if kept is not None:
+            return kept, None
         why = ("The topology has %d nodes, more than svg_max_nodes=%d: not laid out by Graphviz 'dot' (its source: "
                "topology.dot)" % (nodes, max_nodes))
         return {"topology.dot": TOO_BIG % (nodes, max_nodes) + source}, why
-    waited = timed_out_before(dest, source, timeout)
+    waited = timed_out_before(current, source, timeout)
     if waited is not None:
-        drawn = {"topology.dot": TIMED_OUT % waited + source}
-        by_hand = rendered_by_hand(existing, dest)
-        if by_hand is not None:
-            drawn["topology.svg"] = by_hand
-            return drawn, None
-        return drawn, ("Graphviz 'dot' did not lay out this topology within %d s (svg_timeout) in an earlier run, "
-                       "not tried again (its source: topology.dot)" % waited)
+        kept = kept_by_hand(existing, dest, current, source)
+        if kept is not None:
+            return kept, None
+        why = ("Graphviz 'dot' did not lay out this topology within %d s (svg_timeout) in an earlier run, not tried "
+               "again (its source: topology.dot)" % waited)
+        return {"topology.dot": current}, why
     # The picture is a by-product of a run: without Graphviz the run goes on with the Mermaid text alone.
     dot = module.get_bin_path("dot")
     if not dot:

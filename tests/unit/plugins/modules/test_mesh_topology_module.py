@@ -24,6 +24,19 @@ def run_module(args, capsys):
     return run_main(mesh_topology, args, capsys)
 
 
+def fake_dot(tmp_path, monkeypatch, script):
+    """A `dot` running `script` first on PATH; returns (the PATH before, the warnings the module gives)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "dot").write_text("#!/bin/sh\n" + script)
+    os.chmod(bin_dir / "dot", 0o755)
+    real_path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, real_path))
+    warned = []
+    monkeypatch.setattr(mesh_topology.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    return real_path, warned
+
+
 def test_thirty_domains_with_crossing_flows_are_drawn(tmp_path, capsys, monkeypatch):
     # Graphviz's default ranking stopped here with "trouble in init_rank" (the 50-domain benchmark's render).
     warned = []
@@ -36,13 +49,7 @@ def test_thirty_domains_with_crossing_flows_are_drawn(tmp_path, capsys, monkeypa
 
 
 def test_a_picture_dot_cannot_draw_in_time_leaves_the_mermaid_text_and_a_warning(tmp_path, capsys, monkeypatch):
-    slow = tmp_path / "bin"
-    slow.mkdir()
-    (slow / "dot").write_text("#!/bin/sh\nexec sleep 30\n")
-    os.chmod(slow / "dot", 0o755)
-    monkeypatch.setenv("PATH", "%s:%s" % (slow, os.environ["PATH"]))
-    warned = []
-    monkeypatch.setattr(mesh_topology.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    warned = fake_dot(tmp_path, monkeypatch, "exec sleep 30\n")[1]
     dest = tmp_path / "out"
     dest.mkdir()
     (dest / "topology.svg").write_text("<svg>an older topology</svg>")
@@ -69,13 +76,7 @@ def test_a_rerun_keeps_the_picture_of_the_same_topology_without_running_dot(tmp_
     assert first["changed"] and first["written"] == ["topology.mmd", "topology.svg"]
     picture = (dest / "topology.svg").read_text()
     assert picture.rstrip().endswith("-->") and "eco2.mesh topology source sha256:" in picture
-    broken = tmp_path / "bin"
-    broken.mkdir()
-    (broken / "dot").write_text("#!/bin/sh\necho dot was run >&2\nexit 3\n")
-    os.chmod(broken / "dot", 0o755)
-    monkeypatch.setenv("PATH", "%s:%s" % (broken, os.environ["PATH"]))
-    warned = []
-    monkeypatch.setattr(mesh_topology.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    warned = fake_dot(tmp_path, monkeypatch, "echo dot was run >&2\nexit 3\n")[1]
     again = run_module({"spec": many_domains(3), "dest": str(dest)}, capsys)
     assert not again["changed"] and again["svg"] == str(dest / "topology.svg") and warned == []
     assert (dest / "topology.svg").read_text() == picture
@@ -87,14 +88,7 @@ def test_a_rerun_keeps_the_picture_of_the_same_topology_without_running_dot(tmp_
 
 def test_a_topology_dot_ran_out_of_time_for_is_tried_again_only_with_more_time(tmp_path, capsys, monkeypatch):
     calls = tmp_path / "calls"
-    slow = tmp_path / "bin"
-    slow.mkdir()
-    (slow / "dot").write_text("#!/bin/sh\necho run >> %s\nexec sleep 30\n" % calls)
-    os.chmod(slow / "dot", 0o755)
-    real_path = os.environ["PATH"]
-    monkeypatch.setenv("PATH", "%s:%s" % (slow, real_path))
-    warned = []
-    monkeypatch.setattr(mesh_topology.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    real_path, warned = fake_dot(tmp_path, monkeypatch, "echo run >> %s\nexec sleep 30\n" % calls)
     dest = tmp_path / "out"
     args = {"spec": many_domains(3), "dest": str(dest), "svg_timeout": 1}
     assert run_module(args, capsys)["changed"]
@@ -122,14 +116,7 @@ def test_a_picture_of_more_nodes_than_svg_max_nodes_is_not_laid_out(tmp_path, ca
     # 3 domains are 18 nodes: the ALB, the Ingress, the gateway, istiod, the health-check route, a VirtualService,
     # a Service and the sidecars per domain, and the routes and Services of Argo CD and Grafana.
     calls = tmp_path / "calls"
-    spy = tmp_path / "bin"
-    spy.mkdir()
-    (spy / "dot").write_text("#!/bin/sh\necho run >> %s\nexit 3\n" % calls)
-    os.chmod(spy / "dot", 0o755)
-    real_path = os.environ["PATH"]
-    monkeypatch.setenv("PATH", "%s:%s" % (spy, real_path))
-    warned = []
-    monkeypatch.setattr(mesh_topology.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    real_path, warned = fake_dot(tmp_path, monkeypatch, "echo run >> %s\nexit 3\n" % calls)
     dest = tmp_path / "out"
     args = {"spec": many_domains(3), "dest": str(dest), "svg_max_nodes": 17}
     out = run_module(args, capsys)
